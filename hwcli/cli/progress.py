@@ -1,0 +1,61 @@
+"""Progress for long commands: a rich bar on stderr fed by library callbacks."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+console = Console(stderr=True)
+
+
+class TrainingReporter:
+    """The `callback(event, **data)` of hwcli.training: a bar per epoch and a line per epoch."""
+
+    def __enter__(self):
+        from hwcli.training.distributed import world
+
+        self.quiet = world()[0] != 0  # only rank 0 reports under torchrun
+        self.progress = Progress(
+            TextColumn("epoch {task.fields[epoch]}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]:.3f}  {task.fields[speed]:,.0f} steps/s"),
+            TimeElapsedColumn(), TimeRemainingColumn(), console=console, disable=self.quiet,
+        )
+        self.progress.__enter__()
+        self.task = None
+        return self
+
+    def __exit__(self, *exc):
+        self.progress.__exit__(*exc)
+
+    def __call__(self, event: str, **data) -> None:
+        if self.quiet:
+            return
+        if event == "start":
+            console.print(
+                f"training {data['kind']} ({data['parameters']:,} weights) on {data['device']}"
+                f"{' x' + str(data['world_size']) if data['world_size'] > 1 else ''}: "
+                f"{data['train_lines']:,} lines, {data['valid_lines']:,} for validation -> {data['model_dir']}"
+            )
+        elif event == "epoch_start":
+            if self.task is not None:
+                self.progress.remove_task(self.task)
+            self.task = self.progress.add_task("", total=data["batches"], completed=data["done"],
+                                               epoch=data["epoch"] + 1, loss=float("nan"), speed=0.0)
+        elif event == "step":
+            self.progress.update(self.task, advance=1, loss=data["loss"], speed=data["steps_per_second"])
+        elif event == "epoch_end":
+            mark = "  (best)" if data["improved"] else ""
+            console.print(
+                f"epoch {data['epoch']}: validation {data['nats_per_line']:.1f} nats/line, "
+                f"{data['nats_per_step']:.4f} nats/step{mark}"
+            )
+
+    def finish(self, summary: dict) -> None:
+        if self.quiet:
+            return
+        status = summary["status"]
+        if status == "interrupted":
+            console.print(f"interrupted: state saved in {summary['model_dir']}; continue with --resume")
+        else:
+            console.print(f"{status}: {summary['epochs']} epochs, {summary['steps']} steps, "
+                          f"{summary['skipped']} skipped batches; model in {summary['model_dir']}")

@@ -1,0 +1,1 @@
+"""Reading ink and text, and building the dataset file."""

@@ -1,0 +1,82 @@
+"""What the synthesis network did while writing: the window's alignment (paper Fig. 13),
+the density of the next pen position (Fig. 10) and a plain summary. Behind `hw inspect`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from hwcli.data.ink import offsets_to_strokes
+from hwcli.models import mdn
+
+# A character the window dwells on this many times longer than the median
+# character is reported as a lag.
+LAG_FACTOR = 3.0
+DENSITY_GRID = (60, 400)  # (rows, columns) of the density image
+
+
+@dataclass
+class Inspection:
+    text: str
+    strokes: list  # absolute, y up, source units
+    phi: np.ndarray  # (T, U)
+    density: tuple  # (grid (ny, nx), (x_min, x_max, y_min, y_max))
+    stopped_by_rule: bool
+    steps_per_char: float
+    skipped: list  # characters never in focus: (index, char)
+    lagged: list  # characters the window dwelt on too long: (index, char, steps)
+
+
+def focus_report(phi: np.ndarray, text: str):
+    """Which character holds the window's largest weight at each step; skipped and lagged characters."""
+    focus = phi.argmax(1)  # (T,)
+    dwell = np.bincount(focus, minlength=len(text))[: len(text)]
+    skipped = [(u, text[u]) for u in range(len(text)) if dwell[u] == 0 and not text[u].isspace()]
+    typical = np.median(dwell[dwell > 0]) if (dwell > 0).any() else 0
+    lagged = [(u, text[u], int(dwell[u])) for u in range(len(text)) if typical and dwell[u] > LAG_FACTOR * typical]
+    return skipped, lagged
+
+
+@torch.no_grad()
+def next_point_density(model, offsets: np.ndarray, text: str, grid=DENSITY_GRID):
+    """Sum over steps of the predicted density of the next pen position, on a grid over the ink."""
+    from hwcli.data.alphabet import Alphabet
+    from hwcli.sampling import one_hot
+
+    net = model.network
+    alphabet = Alphabet(model.alphabet)
+    x = torch.as_tensor(offsets, dtype=torch.float32).clone()
+    x[:, :2] = (x[:, :2] - model.mean) / model.std
+    codes = alphabet.encode(text)
+    y_hat, _, _ = net(x[None], one_hot([codes], alphabet.size, len(codes)))
+    positions = np.cumsum(offsets[:, :2], axis=0)  # (T, 2) pen positions
+    low, high = positions.min(0), positions.max(0)
+    pad = 0.05 * (high - low).max()
+    xs = np.linspace(low[0] - pad, high[0] + pad, grid[1])
+    ys = np.linspace(low[1] - pad, high[1] + pad, grid[0])
+    points = torch.as_tensor(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2), dtype=torch.float32)
+    total = torch.zeros(len(points))
+    mean, std = model.mean, model.std
+    reach = 6.0 * float(std.max())  # the next point lies within a few std of the current one
+    for t in range(len(offsets) - 1):
+        near = (points - torch.as_tensor(positions[t], dtype=torch.float32)).abs().max(1).values < reach
+        if not near.any():
+            continue
+        step = (points[near] - torch.as_tensor(positions[t], dtype=torch.float32) - mean) / std
+        total[near] += mdn.density(y_hat[0, t], net.config.mixtures, step) / float(std[0] * std[1])
+    return total.view(grid).numpy(), (xs[0], xs[-1], ys[0], ys[-1])
+
+
+def inspect_text(model, text: str, bias: float = 0.75, seed: int | None = None) -> Inspection:
+    from hwcli.data.alphabet import Alphabet
+    from hwcli.sampling import write_lines
+
+    text, _ = Alphabet(model.alphabet).check_text(" ".join(text.split()))
+    lines, windows, stopped = write_lines(model, [text], bias=bias, seed=seed, return_phi=True)
+    offsets, phi = lines[0], windows[0]
+    skipped, lagged = focus_report(phi, text)
+    return Inspection(text, offsets_to_strokes(offsets), phi, next_point_density(model, offsets, text),
+                      bool(stopped[0]), len(offsets) / len(text), skipped, lagged)

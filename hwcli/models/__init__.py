@@ -1,0 +1,1 @@
+"""The networks of Graves (2013) sections 4-5."""

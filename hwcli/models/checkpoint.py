@@ -1,0 +1,110 @@
+"""Self-describing checkpoints: config, weights, alphabet, normalisation, training state.
+
+Loaded with `torch.load(weights_only=True)`: only tensors and plain containers,
+so opening a checkpoint never runs code. A model is rebuilt from its stored
+Config (`SynthesisNetwork(SynthesisConfig(**ckpt["config"]))`).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from hwcli.errors import ModelError
+
+FORMAT = "hw-checkpoint"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class LoadedModel:
+    """A network ready to run, with what it needs to read text and write ink."""
+
+    network: torch.nn.Module
+    kind: str  # "synthesis" or "prediction"
+    alphabet: str  # characters the synthesis network knows ("" for prediction)
+    mean: torch.Tensor  # (2,) normalisation of (dx, dy), source units
+    std: torch.Tensor  # (2,)
+    path: Path | None = None
+    info: dict = field(default_factory=dict)  # training summary: epochs, losses, data
+
+
+def build_network(kind: str, config: dict) -> torch.nn.Module:
+    from hwcli.models.prediction import PredictionConfig, PredictionNetwork
+    from hwcli.models.synthesis import SynthesisConfig, SynthesisNetwork
+
+    if kind == "synthesis":
+        return SynthesisNetwork(SynthesisConfig(**config))
+    if kind == "prediction":
+        return PredictionNetwork(PredictionConfig(**config))
+    raise ModelError(f"unknown model kind {kind!r}")
+
+
+def unwrap(network: torch.nn.Module) -> torch.nn.Module:
+    """The bare model under DistributedDataParallel or torch.compile wrappers."""
+    network = getattr(network, "module", network)
+    return getattr(network, "_orig_mod", network)
+
+
+def checkpoint_dict(network, alphabet: str, mean, std, info: dict, training: dict | None = None, half: bool = False) -> dict:
+    network = unwrap(network)
+    state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().clone() for k, v in network.state_dict().items()}
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "kind": network.kind,
+        "config": asdict(network.config),
+        "state_dict": state,
+        "alphabet": alphabet,
+        "mean": torch.as_tensor(mean, dtype=torch.float32),
+        "std": torch.as_tensor(std, dtype=torch.float32),
+        "info": info,
+        "training": training,
+    }
+
+
+def save(path: Path, checkpoint: dict) -> None:
+    """Atomic: write beside the target, then rename, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(checkpoint, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read(path: Path) -> dict:
+    """The checkpoint dict, checked; ModelError for anything that is not one of ours."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"no checkpoint at {path}")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types for corrupt files
+        raise ModelError(f"{path} is not a readable hw checkpoint ({type(error).__name__})") from None
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
+        raise ModelError(f"{path} is not an hw checkpoint")
+    if checkpoint.get("format_version", 0) > FORMAT_VERSION:
+        raise ModelError(f"{path} was written by a newer hw (format {checkpoint['format_version']}); upgrade hw")
+    return checkpoint
+
+
+def load(path: Path, device: str | torch.device = "cpu") -> LoadedModel:
+    checkpoint = read(path)
+    try:
+        network = build_network(checkpoint["kind"], checkpoint["config"])
+        state = {k: v.float() if v.is_floating_point() else v for k, v in checkpoint["state_dict"].items()}
+        network.load_state_dict(state)
+    except (KeyError, TypeError, RuntimeError) as error:
+        raise ModelError(f"{path} does not match its own configuration ({error})") from None
+    network.to(device).eval()
+    return LoadedModel(
+        network, checkpoint["kind"], checkpoint["alphabet"], checkpoint["mean"], checkpoint["std"], Path(path), checkpoint.get("info") or {}
+    )

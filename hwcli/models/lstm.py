@@ -1,0 +1,51 @@
+"""Stacked LSTM with skip connections (paper section 2, eqs. 1-5), whole-sequence fast path.
+
+Every layer sees the network input (the "side" input) and the layer below's
+output at the same step, so each layer is one whole-sequence `nn.LSTM` call:
+no Python loop over time. Standard LSTM cells (no peepholes): DEVIATION,
+accepted in docs/PAPER.md.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+# Derivatives inside the LSTM layers are clipped to [-10, 10] (paper section 4).
+LSTM_GRAD_CLIP = 10.0
+
+
+def clip_gradient(tensor: Tensor, limit: float) -> Tensor:
+    """Identity forward; clamps the gradient flowing back through `tensor` to [-limit, limit]."""
+    if tensor.requires_grad and limit > 0:
+        tensor.register_hook(lambda grad: grad.clamp(-limit, limit))
+    return tensor
+
+
+class SkipLSTM(nn.Module):
+    """Layers 1..N: layer 1 gets [side, below], layer n gets [side, h^{n-1}]."""
+
+    def __init__(self, side_size: int, below_size: int, hidden: int, layers: int):
+        super().__init__()
+        sizes = [side_size + below_size] + [side_size + hidden] * (layers - 1)
+        self.layers = nn.ModuleList(nn.LSTM(size, hidden, batch_first=True) for size in sizes)
+        for layer in self.layers:
+            init_forget_bias(layer.bias_ih_l0, hidden)
+
+    def forward(self, side: Tensor, below: Tensor | None = None, state=None, grad_clip: float = 0.0):
+        """side (B, T, S), below (B, T, D) -> list of h (B, T, H) per layer, list of final (h, c)."""
+        outputs, finals = [], []
+        h = below
+        for n, layer in enumerate(self.layers):
+            inp = side if h is None else torch.cat([side, h], dim=-1)
+            h, final = layer(inp, None if state is None else state[n])
+            h = clip_gradient(h, grad_clip)
+            outputs.append(h)
+            finals.append(final)
+        return outputs, finals
+
+
+def init_forget_bias(bias: Tensor, hidden: int, value: float = 1.0) -> None:
+    """Forget gates start open (gate order i, f, g, o) so early gradients flow through time."""
+    with torch.no_grad():
+        bias[hidden : 2 * hidden].fill_(value)

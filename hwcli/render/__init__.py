@@ -1,0 +1,1 @@
+"""From ink to pictures: page layout, SVG, inspection plots."""

@@ -1,0 +1,1 @@
+"""Training: batches, the paper's RMSProp, the fit loop, distributed training."""

@@ -1,0 +1,113 @@
+"""One training run from the CLI's point of view: data, model, resume, checkpoints.
+
+Checkpoints go to `models_dir()/NAME/`: `last.pt` (everything needed to resume)
+and `best.pt` (the lowest validation loss so far).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from hwcli.errors import ModelError, UsageError
+from hwcli.models import checkpoint as ckpt
+from hwcli.training import distributed
+from hwcli.training.batches import prepare
+from hwcli.training.loop import TrainOptions, TrainState, fit, make_optimizer
+
+# Paper-rate IAM-OnDB lines have ~16 points per character; every second point
+# keeps the letter shapes and halves the time steps (DEVIATION, docs/training.md).
+DEFAULT_STRIDE = 2
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UsageError("--device cuda, but no CUDA device is available; use --device cpu or auto")
+    if name not in ("cpu", "cuda"):
+        raise UsageError(f"unknown device {name!r}; use auto, cpu or cuda")
+    if name == "cuda":
+        rank, _ = distributed.world()
+        return torch.device("cuda", rank % torch.cuda.device_count())
+    return torch.device("cpu")
+
+
+def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: TrainOptions, device_name: str = "auto",
+        resume: bool = False, stride: int = DEFAULT_STRIDE, min_char_count: int | None = None,
+        callback=lambda event, **data: None) -> dict:
+    """Train (or resume) a `kind` network; returns a summary of the run."""
+    from hwcli.data import dataset as datasets
+    from hwcli.data.alphabet import MIN_CHAR_COUNT
+
+    if kind not in ("synthesis", "prediction"):
+        raise UsageError(f"unknown network {kind!r}; train `synthesis` or `prediction`")
+    if stride < 1:
+        raise UsageError("--stride must be at least 1")
+    if options.batch_size < 1 or options.epochs < 1 or options.lr <= 0:
+        raise UsageError("--batch-size and --epochs must be at least 1 and --lr positive")
+    last_path, best_path = model_dir / "last.pt", model_dir / "best.pt"
+    previous = None
+    if resume:
+        previous = ckpt.read(last_path)
+        if previous.get("kind") != kind or not previous.get("training"):
+            raise ModelError(f"{last_path} holds no resumable {kind} training state")
+        stride = previous["training"]["data"]["stride"]
+        min_char_count = previous["training"]["data"]["min_char_count"]
+        dataset_path = Path(previous["training"]["data"]["dataset"])
+    elif last_path.exists():
+        raise UsageError(f"a model already exists at {model_dir}; use --resume to continue it or another --name")
+    min_char_count = MIN_CHAR_COUNT if min_char_count is None else min_char_count
+
+    device = pick_device(device_name)
+    rank, world = distributed.setup(device)
+    torch.manual_seed(options.seed)
+    data = datasets.load(dataset_path)
+    callback("data", path=str(dataset_path), lines=len(data))
+    train, valid, alphabet, mean, std, steps_per_char = prepare(data, stride, kind == "synthesis", min_char_count)
+    if not len(valid):
+        raise UsageError("the dataset has no validation lines")
+
+    if previous:
+        network = ckpt.build_network(kind, previous["config"])
+        network.load_state_dict(previous["state_dict"])
+        state = TrainState(**previous["training"]["state"])
+    else:
+        config = dict(sizes)
+        if kind == "synthesis":
+            config.update(alphabet_size=alphabet.size, steps_per_char=round(float(steps_per_char), 3))
+        else:
+            config.pop("window_mixtures", None)
+        network = ckpt.build_network(kind, config)
+        state = TrainState()
+    network.to(device)
+    optimizer = make_optimizer(options, network.parameters())
+    if previous:
+        optimizer.load_state_dict(previous["training"]["optimizer"])
+    trained = distributed.wrap(network, device)
+    chars = alphabet.chars if alphabet else ""
+    data_info = {"dataset": str(dataset_path), "stride": stride, "min_char_count": min_char_count,
+                 "source": data.meta.get("source", ""), "split": data.meta.get("split_kind", "")}
+
+    def save(which: str, state: TrainState) -> None:
+        if rank != 0:
+            return
+        info = {"epochs": state.epoch, "steps": state.global_step, "seconds": round(state.seconds, 1),
+                "best_validation": None if math.isinf(state.best_validation) else state.best_validation,
+                "history": state.history, "device": str(device), "world_size": world, **data_info}
+        training = {"state": asdict(state), "options": asdict(options), "optimizer": optimizer.state_dict(), "data": data_info}
+        ckpt.save(last_path if which == "last" else best_path,
+                  ckpt.checkpoint_dict(network, chars, mean, std, info, training))
+
+    callback("start", kind=kind, parameters=sum(p.numel() for p in network.parameters()), device=str(device),
+             train_lines=len(train), valid_lines=len(valid), train_steps=train.steps, epoch=state.epoch,
+             world_size=world, model_dir=str(model_dir))
+    try:
+        status = fit(trained, optimizer, train, valid, options, state, save, device, callback)
+    finally:
+        distributed.teardown()
+    return {"status": status, "epochs": state.epoch, "steps": state.global_step, "skipped": state.skipped,
+            "best_validation": state.best_validation, "history": state.history, "model_dir": str(model_dir)}
