@@ -18,7 +18,7 @@ import torch
 from hwcli.errors import UsageError
 from hwcli.models import mdn
 from hwcli.models.checkpoint import LoadedModel
-from hwcli.models.window import window_weights
+from hwcli.models.lstm import LSTMStepper
 
 # A line may take at most this many times the data's average steps per character,
 # then it is cut: the backstop for the stopping rule (section 5.3).
@@ -53,19 +53,21 @@ class SynthesisStepper:
         self.positions = torch.arange(1, text.shape[1] + 1, dtype=text.dtype)
         B = text.shape[0]
         self.window_state = network.window_layer.initial_state(B, text.shape[2], text.device)
-        self.upper_state = [None] * len(network.upper.layers)
+        self.w_input = network.window_layer.w_input.t().contiguous()
+        self.upper = [LSTMStepper(layer) for layer in network.upper.layers]
+        self.upper_state = [None] * len(self.upper)
 
     def step(self, x: torch.Tensor):
         """x (B, 3) normalised -> y_hat (B, 1+6M), phi (B, U+1)."""
         layer1 = self.net.window_layer
-        gates_x = torch.addmm(layer1.bias, x, layer1.w_input.t())
+        gates_x = torch.addmm(layer1.bias, x, self.w_input)
         self.window_state, phi = layer1.step(gates_x, self.window_state, self.text, self.positions)
         h, w = self.window_state[0], self.window_state[3]
-        side = torch.cat([x, w], dim=1).unsqueeze(1)
-        outputs, below = [h], h.unsqueeze(1)
-        for n, layer in enumerate(self.net.upper.layers):
-            below, self.upper_state[n] = layer(torch.cat([side, below], dim=-1), self.upper_state[n])
-            outputs.append(below.squeeze(1))
+        side = torch.cat([x, w], dim=1)
+        outputs, below = [h], h
+        for n, layer in enumerate(self.upper):
+            below, self.upper_state[n] = layer(torch.cat([side, below], dim=1), self.upper_state[n])
+            outputs.append(below)
         return self.net.output(torch.cat(outputs, dim=1)), phi
 
 
@@ -168,12 +170,17 @@ def sample_free(model: LoadedModel, steps: int = 700, lines: int = 1, bias: floa
     device = next(net.parameters()).device
     generator = torch.Generator(device=device)
     generator.manual_seed(seed if seed is not None else int(torch.randint(0, 2**31, (1,))))
-    x = torch.zeros(lines, 1, 3, device=device)
-    state, rows = None, []
+    layers = [LSTMStepper(layer) for layer in net.lstm.layers]
+    states = [None] * len(layers)
+    x = torch.zeros(lines, 3, device=device)
+    rows = []
     for _ in range(steps):
-        y_hat, state, _ = net(x, state=state)
-        x = mdn.sample(y_hat[:, -1], net.config.mixtures, bias, generator).unsqueeze(1)
-        rows.append(x[:, 0].cpu())
+        outputs, below = [], None
+        for n, layer in enumerate(layers):
+            below, states[n] = layer(x if below is None else torch.cat([x, below], dim=1), states[n])
+            outputs.append(below)
+        x = mdn.sample(net.output(torch.cat(outputs, dim=1)), net.config.mixtures, bias, generator)
+        rows.append(x.cpu())
     samples = torch.stack(rows, 1).numpy()
     out = []
     for b in range(lines):

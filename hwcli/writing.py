@@ -44,8 +44,12 @@ def write_page(text: str, model_name: str | None = None, bias: float = 0.75, see
         from hwcli.models import store
 
         model = store.load(model_name, "synthesis")
-    text, substitutions = Alphabet(model.alphabet).check_text(text, substitute=substitute)
-    lines = wrap_text(text, width)
+    alphabet, substitutions, checked = Alphabet(model.alphabet), {}, []
+    for paragraph in text.replace("\t", " ").splitlines():  # newlines break lines; they are not characters
+        paragraph, replaced = alphabet.check_text(paragraph, substitute=substitute)
+        checked.append(paragraph)
+        substitutions.update(replaced)
+    lines = wrap_text("\n".join(checked), width)
     prime = None
     if style:
         from hwcli.styles import load_prime

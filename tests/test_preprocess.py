@@ -6,6 +6,7 @@ import subprocess
 import sys
 import tarfile
 import xml.etree.ElementTree as ET
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 
 from hwcli.cli import app
 from hwcli.data import dataset
-from hwcli.data.iamondb import parse_transcription, read_lines
+from hwcli.data.iamondb import Line, parse_transcription, read_lines
 from hwcli.data.preprocess import preprocess
 
 runner = CliRunner()
@@ -216,6 +217,38 @@ def test_same_input_same_bytes(fixtures, tmp_path):
     preprocess(fixtures / "iamondb", tmp_path / "a.npz", workers=1)
     preprocess(fixtures / "iamondb", tmp_path / "b.npz", workers=2)
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+
+
+def test_zip_entries_carry_a_fixed_time(fixtures, tmp_path):
+    # np.savez_compressed would stamp the current time: files made a second apart would differ.
+    preprocess(fixtures / "iamondb", tmp_path / "d.npz", workers=1)
+    with zipfile.ZipFile(tmp_path / "d.npz") as archive:
+        assert {info.date_time for info in archive.infolist()} == {dataset.ZIP_DATE_TIME}
+        assert [info.filename for info in archive.infolist()] == [
+            f"{name}.npy" for name in ("xy", "end_of_stroke", "starts", "ids", "texts", "split", "meta")
+        ]
+
+
+@pytest.mark.parametrize(
+    "xy, stored",
+    [
+        ([[0, 0], [3, -4], [-7, 12]], np.int16),
+        ([[0, 0], [40000, -4], [-7, 12]], np.int32),  # beyond int16
+        ([[0, 0], [0.5, -4.25], [-7, 12]], np.float32),  # not integers: kept as they are
+    ],
+)
+def test_save_load_is_exact_for_each_storage_type(xy, stored, tmp_path):
+    offsets = np.column_stack([np.array(xy, np.float32), [0, 1, 1]]).astype(np.float32)
+    lines = [Line("x-01", "x", "ab", offsets), Line("y-01", "y", "", offsets[:2])]
+    data = dataset.build(lines, np.array([dataset.TRAIN, dataset.VALIDATION], np.uint8), {"source": "test"})
+    dataset.save(data, tmp_path / "d.npz")
+    with np.load(tmp_path / "d.npz") as npz:
+        assert npz["xy"].dtype == stored
+    back = dataset.load(tmp_path / "d.npz")
+    np.testing.assert_array_equal(back.offsets, data.offsets)
+    np.testing.assert_array_equal(back.starts, [0, 3, 5])
+    assert back.ids.tolist() == ["x-01", "y-01"] and back.texts.tolist() == ["ab", ""]
+    assert back.meta["source"] == "test" and back.meta["points"] == 5
 
 
 def test_folders_and_archives_give_identical_files(fixtures, tmp_path):

@@ -13,7 +13,7 @@ from typing import Annotated, Optional
 import typer
 
 from hwcli import __version__
-from hwcli.errors import HwError
+from hwcli.errors import HwError, UsageError
 
 
 def fail(message: str, code: int = 1):
@@ -25,12 +25,15 @@ def fail(message: str, code: int = 1):
 
 
 def error_boundary(command):
-    """Decorate every command: HwError -> one line and exit 1; a bug -> one line too, unless HW_DEBUG=1."""
+    """Decorate every command: HwError -> one line and exit 1 (2 for usage errors);
+    a bug -> one line too, unless HW_DEBUG=1."""
 
     @functools.wraps(command)
     def guarded(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except UsageError as error:
+            fail(str(error), 2)
         except HwError as error:
             fail(str(error))
         except KeyboardInterrupt:

@@ -110,11 +110,11 @@ def preprocess(
             all_signatures=all_signatures,
             progress=on_progress,
         )
+    for warning in summary["warnings"]:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
     if json_out:
         typer.echo(json.dumps(summary))
         return
-    for warning in summary["warnings"]:
-        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
     console.print(_table(summary))
     console.print(f"wrote {summary['output']}", highlight=False, soft_wrap=True)
 

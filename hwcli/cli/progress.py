@@ -6,6 +6,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 console = Console(stderr=True)
+# Without a terminal (a log file), one line every this many training steps.
+LOG_EVERY = 25
 
 
 class TrainingReporter:
@@ -22,6 +24,7 @@ class TrainingReporter:
         )
         self.progress.__enter__()
         self.task = None
+        self.steps = 0
         return self
 
     def __exit__(self, *exc):
@@ -43,6 +46,11 @@ class TrainingReporter:
                                                epoch=data["epoch"] + 1, loss=float("nan"), speed=0.0)
         elif event == "step":
             self.progress.update(self.task, advance=1, loss=data["loss"], speed=data["steps_per_second"])
+            self.steps += 1
+            if not console.is_terminal and self.steps % LOG_EVERY == 0:  # a log file gets a line now and then
+                task = self.progress.tasks[-1]
+                console.print(f"step {self.steps}: batch {task.completed:.0f}/{task.total:.0f}, "
+                              f"loss {data['loss']:.3f}, {data['steps_per_second']:,.0f} steps/s")
         elif event == "epoch_end":
             mark = "  (best)" if data["improved"] else ""
             console.print(

@@ -61,6 +61,10 @@ def train(
     from hwcli.training.loop import TrainOptions
     from hwcli.training.session import run
 
+    import signal
+
+    # A scheduler's SIGTERM saves like Ctrl-C (background jobs may ignore SIGINT).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     name = name or network.value
     if not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
         from hwcli.errors import UsageError

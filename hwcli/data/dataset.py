@@ -158,7 +158,7 @@ def save(dataset: Dataset, path: Path) -> None:
 
 def load(path: Path | str) -> Dataset:
     """Load a dataset file written by `hw preprocess`."""
-    path = Path(path)
+    path = Path(path).expanduser()
     if not path.is_file():
         raise DataError(f"no dataset at {path}; run `hw preprocess DIR` first")
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,8 @@ def detect_format(path: Path) -> str:
         ):
             if have in names and lack not in names:
                 raise DataError(f"{path} holds {have} but not {lack}; put both IAM-OnDB archives there")
+        if path.name in ("lineStrokes", "ascii"):
+            raise DataError(f"{path} is one IAM-OnDB folder; pass the folder that holds lineStrokes/ and ascii/")
         raise DataError(f"{path} is not a data set: expected {EXPECTED}")
     if path.stat().st_size == 0:
         raise DataError(f"{path} is empty; expected {EXPECTED}")
@@ -120,6 +123,70 @@ def _nothing_usable(path: Path, lines_read: int, dropped: dict, warnings: list[s
     return DataError(f"no usable lines in {path} ({what})")
 
 
+@dataclass
+class _Read:
+    """What a reader hands on: the kept lines, their split, and what happened to the others."""
+
+    lines: list
+    split: np.ndarray  # (L,) uint8
+    split_kind: str
+    lines_read: int
+    dropped: dict
+    repairs: int
+    warnings: list
+    extra_meta: dict = field(default_factory=dict)
+    extra_summary: dict = field(default_factory=dict)
+
+
+def _split_lists_present(root: Path) -> bool:
+    """Both split lists, or neither; only one is an error (said before any heavy work)."""
+    names = (iamondb.TRAINING_LIST, iamondb.VALIDATION_LIST)
+    present = [(root / name).is_file() for name in names]
+    if any(present) and not all(present):
+        have, lack = names if present[0] else names[::-1]
+        raise DataError(f"{root} holds {have} but not {lack}; add it, or remove {have} to split by form")
+    return all(present)
+
+
+def _read_iamondb(root: Path, workers: int, tick) -> _Read:
+    """Read, pair, clean and split IAM-OnDB lines."""
+    with_lists = _split_lists_present(root)
+    lines, dropped, repairs, warnings = iamondb.read_lines(root, workers, progress=tick)
+    lines_read = len(lines) + sum(dropped.values())
+    if not lines:
+        raise _nothing_usable(root, lines_read, dropped, warnings)
+    if with_lists:
+        lines, split, split_dropped = _split_by_lists(lines, root)
+        dropped = dict(sorted({**dropped, **split_dropped}.items()))
+        if not lines:
+            raise _nothing_usable(root, lines_read, dropped, warnings)
+        split_kind = SPLIT_LISTS
+    else:
+        split, split_kind = dataset.split_by_group([line.group for line in lines]), SPLIT_BY_FORM
+    return _Read(lines, split, split_kind, lines_read, dropped, repairs, warnings)
+
+
+def _read_svc2004(path: Path, all_signatures: bool, tick) -> _Read:
+    """Read SVC2004 signatures and split them by writer."""
+    lines, dropped, forgeries_left_out, warnings = svc2004.read_signatures(
+        path, include_forgeries=all_signatures, progress=tick
+    )
+    lines_read = len(lines) + sum(dropped.values())
+    if not lines:
+        raise _nothing_usable(path, lines_read, dropped, warnings)
+    return _Read(
+        lines,
+        dataset.split_by_group([line.group for line in lines]),
+        SPLIT_BY_WRITER,
+        lines_read,
+        dropped,
+        repairs=0,  # no repair for signatures: see svc2004.read_signatures
+        warnings=warnings,
+        extra_meta={"signatures": "genuine and forgeries" if all_signatures else "genuine"},
+        extra_summary={"forgeries_left_out": forgeries_left_out},
+    )
+
+
 def preprocess(
     path: Path | str,
     output: Path | str | None = None,
@@ -136,6 +203,8 @@ def preprocess(
     usable line and UsageError for options that cannot work; a problem with
     single files is counted in the summary's `dropped` instead.
     """
+    from hwcli.data.alphabet import Alphabet
+
     started = time.perf_counter()
     path = Path(path).expanduser()
     if workers < 1:
@@ -154,98 +223,62 @@ def preprocess(
         if progress:
             progress(stage, done, total)
 
-    counter = {"done": 0}
+    def counting(stage: str, total: int | None):
+        done = 0
 
-    def reading(total: int | None, stage: str):
         def tick(n: int) -> None:
-            counter["done"] += n
-            report(stage, counter["done"], total)
+            nonlocal done
+            done += n
+            report(stage, done, total)
 
+        report(stage, 0, total)
         return tick
 
-    summary: dict = {"format": fmt, "input": str(path)}
     if fmt == IAMONDB:
         read_from = "folders" if (path / "lineStrokes").is_dir() and (path / "ascii").is_dir() else "archives"
         total = _count_line_files(path) if read_from == "folders" else None
-        report("reading line files", 0, total)
-        lines, dropped, repairs, warnings = iamondb.read_lines(path, workers, progress=reading(total, "reading line files"))
-        lines_read = len(lines) + sum(dropped.values())
-        if not lines:
-            raise _nothing_usable(path, lines_read, dropped, warnings)
-        has_lists = [(path / name).is_file() for name in (iamondb.TRAINING_LIST, iamondb.VALIDATION_LIST)]
-        if all(has_lists):
-            lines, split, split_dropped = _split_by_lists(lines, path)
-            dropped = dict(sorted({**dropped, **split_dropped}.items()))
-            split_kind = SPLIT_LISTS
-            if not lines:
-                raise _nothing_usable(path, lines_read, dropped, warnings)
-        elif any(has_lists):
-            have, lack = (
-                (iamondb.TRAINING_LIST, iamondb.VALIDATION_LIST)
-                if has_lists[0]
-                else (iamondb.VALIDATION_LIST, iamondb.TRAINING_LIST)
-            )
-            raise DataError(f"{path} holds {have} but not {lack}; add it, or remove {have} to split by form")
-        else:
-            split = dataset.split_by_group([line.group for line in lines])
-            split_kind = SPLIT_BY_FORM
-        extra_meta: dict = {}
-        forgeries_left_out = 0
+        read = _read_iamondb(path, workers, counting("reading line files", total))
     else:
         read_from = "zip" if path.is_file() else "folder"
-        report("reading signatures", 0, None)
-        lines, dropped, forgeries_left_out, warnings = svc2004.read_signatures(
-            path, include_forgeries=all_signatures, progress=reading(None, "reading signatures")
-        )
-        repairs = 0
-        lines_read = len(lines) + sum(dropped.values())
-        if not lines:
-            raise _nothing_usable(path, lines_read, dropped, warnings)
-        split = dataset.split_by_group([line.group for line in lines])
-        split_kind = SPLIT_BY_WRITER
-        extra_meta = {"signatures": "genuine and forgeries" if all_signatures else "genuine"}
+        read = _read_svc2004(path, all_signatures, counting("reading signatures", None))
 
-    report("building", 0, None)
+    report("building")
     meta = {
         "source": SOURCE_NAMES[fmt],
         "format": fmt,
-        "split_kind": split_kind,
-        "lines_read": lines_read,
-        "dropped": dropped,
-        "repairs": repairs,
-        **extra_meta,
+        "split_kind": read.split_kind,
+        "lines_read": read.lines_read,
+        "dropped": read.dropped,
+        "repairs": read.repairs,
+        **read.extra_meta,
     }
-    data = dataset.build(lines, split, meta)
-    report("writing", 0, None)
+    data = dataset.build(read.lines, read.split, meta)
+    report("writing")
     try:
         dataset.save(data, output)
     except OSError as error:
         raise DataError(f"cannot write {output}: {error.strerror or error}") from None
 
-    alphabet_counts = data.meta["alphabet_counts"]
-    from hwcli.data.alphabet import Alphabet
-
-    summary.update(
-        {
-            "read_from": read_from,
-            "lines_read": lines_read,
-            "kept": len(data),
-            "train_lines": int((data.split == dataset.TRAIN).sum()),
-            "validation_lines": int((data.split == dataset.VALIDATION).sum()),
-            "dropped": dropped,
-            "repairs": repairs,
-            "points": int(data.meta["points"]),
-            "split": split_kind,
-            "alphabet_size": len(alphabet_counts),
-            "alphabet_classes": Alphabet.from_counts(alphabet_counts).size,
-            "mean": data.meta["mean"],
-            "std": data.meta["std"],
-            "warnings": list(warnings),
-            "output": str(output),
-            "output_bytes": output.stat().st_size,
-            "seconds": round(time.perf_counter() - started, 2),
-        }
-    )
-    if fmt == SVC2004:
-        summary["forgeries_left_out"] = forgeries_left_out
-    return summary
+    counts = data.meta["alphabet_counts"]
+    return {
+        "format": fmt,
+        "input": str(path),
+        "read_from": read_from,
+        "lines_read": read.lines_read,
+        "kept": len(data),
+        "train_lines": int((data.split == dataset.TRAIN).sum()),
+        "validation_lines": int((data.split == dataset.VALIDATION).sum()),
+        "dropped": read.dropped,
+        "repairs": read.repairs,
+        "points": int(data.meta["points"]),
+        "split": read.split_kind,
+        "alphabet_size": len(counts),  # distinct characters in the training texts
+        "alphabet_classes": Alphabet.from_counts(counts).size,  # the synthesis network's one-hot width
+        "mean": data.meta["mean"],
+        "std": data.meta["std"],
+        "warnings": list(read.warnings),
+        **read.extra_summary,
+        "output": str(output),
+        "output_bytes": output.stat().st_size,
+        "seconds": round(time.perf_counter() - started, 2),
+    }

@@ -27,7 +27,8 @@ class SkipLSTM(nn.Module):
 
     def __init__(self, side_size: int, below_size: int, hidden: int, layers: int):
         super().__init__()
-        sizes = [side_size + below_size] + [side_size + hidden] * (layers - 1)
+        # layers may be 0: a 1-layer synthesis network has no layers above the window layer.
+        sizes = ([side_size + below_size] + [side_size + hidden] * (layers - 1))[:layers]
         self.layers = nn.ModuleList(nn.LSTM(size, hidden, batch_first=True) for size in sizes)
         for layer in self.layers:
             init_forget_bias(layer.bias_ih_l0, hidden)
@@ -43,6 +44,35 @@ class SkipLSTM(nn.Module):
             outputs.append(h)
             finals.append(final)
         return outputs, finals
+
+
+def lstm_cell(gates: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
+    """The LSTM cell (eqs. 7-11 without peepholes) from its pre-activations (B, 4H), gate order i, f, g, o."""
+    i, f, g, o = gates.chunk(4, dim=1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
+class LSTMStepper:
+    """One `nn.LSTM` layer one step at a time, for sampling.
+
+    A whole-sequence LSTM call costs about a millisecond of fixed overhead on
+    CPU, so stepping uses its weights directly: [input, h] times one fused
+    matrix per step.
+    """
+
+    def __init__(self, layer: nn.LSTM):
+        self.weight = torch.cat([layer.weight_ih_l0, layer.weight_hh_l0], dim=1).t().contiguous()  # (in+H, 4H)
+        self.bias = (layer.bias_ih_l0 + layer.bias_hh_l0).detach()
+        self.hidden = layer.hidden_size
+
+    def __call__(self, inp: Tensor, state: tuple[Tensor, Tensor] | None):
+        if state is None:
+            zeros = inp.new_zeros(inp.shape[0], self.hidden)
+            state = (zeros, zeros)
+        h, c = state
+        h, c = lstm_cell(torch.addmm(self.bias, torch.cat([inp, h], dim=1), self.weight), c)
+        return h, (h, c)
 
 
 def init_forget_bias(bias: Tensor, hidden: int, value: float = 1.0) -> None:

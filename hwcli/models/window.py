@@ -13,7 +13,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from hwcli.models.lstm import clip_gradient, init_forget_bias
+from hwcli.models.lstm import clip_gradient, init_forget_bias, lstm_cell
 
 
 def window_weights(alpha: Tensor, beta: Tensor, kappa: Tensor, positions: Tensor) -> Tensor:
@@ -51,9 +51,7 @@ class WindowLayer(nn.Module):
         """One time step. gates_x (B, 4H) precomputed; text (B, U, A) one-hot. Returns new state and phi (B, U)."""
         h, c, kappa, w = state
         gates = torch.addmm(gates_x, torch.cat([h, w], dim=1), self.w_recurrent.t())  # (B, 4H)
-        i, f, g, o = gates.chunk(4, dim=1)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = torch.sigmoid(o) * torch.tanh(c)
+        h, c = lstm_cell(gates, c)
         alpha, beta, kappa_step = torch.exp(self.window(h)).chunk(3, dim=1)  # eqs. 48-50, each (B, K)
         kappa = kappa + kappa_step  # eq. 51
         phi = window_weights(alpha, beta, kappa, positions)  # (B, U)

@@ -121,9 +121,11 @@ def fit(network, optimizer, train: TrainingData, valid: TrainingData, options: T
                     loss, nll, steps = batch_loss(network, batch, mixtures, clip=True)
                 optimizer.zero_grad(set_to_none=True)
                 bad = not torch.isfinite(loss)
-                if not bad:
-                    loss.backward()
-                    bad = any(p.grad is not None and not torch.isfinite(p.grad).all() for p in network.parameters())
+                # backward even on a non-finite loss: under DDP it is a collective (the gradient
+                # all-reduce), and a rank that skipped it would leave the others waiting on a
+                # mismatched collective. Its NaN gradients then mark the batch bad on every rank.
+                loss.backward()
+                bad = bad or any(p.grad is not None and not torch.isfinite(p.grad).all() for p in network.parameters())
                 if distributed.any_rank(bad):
                     optimizer.zero_grad(set_to_none=True)
                     state.skipped += 1

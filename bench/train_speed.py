@@ -1,0 +1,247 @@
+"""Training throughput of both networks at paper size, against a naive step-by-step reference.
+
+Measures time steps per second (batch x line length, per second) of one
+training iteration: forward, loss (the MDN negative log-likelihood with the
+paper's clipping hooks, exactly `hwcli.training.loop.batch_loss`), backward
+and an optimiser step. Data loading is excluded: the batch is made once, on
+the device, from random offsets and texts of the paper's shape (lines of
+~700 steps, texts of ~30 characters, an alphabet of ~80).
+
+The naive reference is a synthesis network of the same sizes written the
+obvious way: every layer an `nn.LSTMCell` and the window stepped in Python,
+one time step at a time. It shows what the design in docs/ARCHITECTURE.md
+("Speed design") buys.
+
+Peak memory: the resident set size of this process (resource.getrusage),
+and of a separate process that runs one synthesis training iteration on
+1,200-step lines (the longest lines of IAM-OnDB at the paper's rate).
+
+Prints one JSON object on stdout.
+
+    python bench/train_speed.py              # paper size; minutes on a CPU
+    python bench/train_speed.py --quick      # tiny sizes, 1 repeat: checks that it runs
+    python bench/train_speed.py --device cuda --bf16
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import torch
+from torch import nn
+
+from hwcli.models import mdn
+from hwcli.models.lstm import clip_gradient, init_forget_bias
+from hwcli.models.prediction import PredictionConfig, PredictionNetwork
+from hwcli.models.synthesis import SynthesisConfig, SynthesisNetwork
+from hwcli.models.window import window_weights
+from hwcli.training.batches import Batch
+from hwcli.training.loop import batch_loss
+
+# Paper sizes (sections 4-5) and the shape of an IAM-OnDB line.
+PAPER = dict(hidden=400, layers=3, mixtures=20, window_mixtures=10, batch=32, steps=700, chars=30, alphabet=80,
+             repeats=3, naive_repeats=1, peak_steps=1200)
+QUICK = dict(hidden=16, layers=2, mixtures=3, window_mixtures=2, batch=4, steps=40, chars=8, alphabet=20,
+             repeats=1, naive_repeats=1, peak_steps=60)
+END_OF_STROKE_RATE = 1 / 20  # about one pen lift per 20 points
+
+
+class NaiveSynthesis(nn.Module):
+    """The synthesis network written the obvious way: every layer and the window stepped in Python."""
+
+    kind = "synthesis"
+
+    def __init__(self, config: SynthesisConfig):
+        super().__init__()
+        c = self.config = config
+        side = c.input_size + c.alphabet_size  # x_t and w_t go to every layer
+        self.cells = nn.ModuleList(nn.LSTMCell(side + (n and c.hidden), c.hidden) for n in range(c.layers))
+        for cell in self.cells:
+            init_forget_bias(cell.bias_ih, c.hidden)
+        self.window = nn.Linear(c.hidden, 3 * c.window_mixtures)
+        self.output = nn.Linear(c.layers * c.hidden, mdn.output_size(c.mixtures))
+
+    def forward(self, x, text, state=None, return_phi=False, grad_clip=0.0):
+        B, T, _ = x.shape
+        c = self.config
+        positions = torch.arange(1, text.shape[1] + 1, device=x.device, dtype=x.dtype)
+        hs = [(x.new_zeros(B, c.hidden), x.new_zeros(B, c.hidden)) for _ in self.cells]
+        kappa, w = x.new_zeros(B, c.window_mixtures), x.new_zeros(B, c.alphabet_size)
+        outputs = []
+        for t in range(T):
+            x_t = x[:, t]
+            h, cell = self.cells[0](torch.cat([x_t, w], 1), hs[0])  # layer 1 sees w_{t-1}
+            hs[0] = (clip_gradient(h, grad_clip), cell)
+            alpha, beta, kappa_step = torch.exp(self.window(hs[0][0])).chunk(3, 1)
+            kappa = kappa + kappa_step
+            phi = window_weights(alpha, beta, kappa, positions)  # (B, U)
+            w = torch.bmm(phi.unsqueeze(1), text).squeeze(1)  # (B, A)
+            for n in range(1, c.layers):
+                h, cell = self.cells[n](torch.cat([x_t, w, hs[n - 1][0]], 1), hs[n])
+                hs[n] = (clip_gradient(h, grad_clip), cell)
+            outputs.append(self.output(torch.cat([h for h, _ in hs], 1)))
+        return torch.stack(outputs, 1), None, None
+
+
+@torch.no_grad()
+def naive_difference(config: SynthesisConfig, device) -> float:
+    """Max |y_hat difference| between the fast network and the naive one given the same weights:
+    the reference computes the same function, so the speed comparison is fair."""
+    torch.manual_seed(1)
+    fast, naive = SynthesisNetwork(config).to(device).eval(), NaiveSynthesis(config).to(device).eval()
+    H, window_layer = config.hidden, fast.window_layer
+    first = naive.cells[0]  # input [x_t, w_{t-1}], recurrent h
+    first.weight_ih.copy_(torch.cat([window_layer.w_input, window_layer.w_recurrent[:, H:]], 1))
+    first.weight_hh.copy_(window_layer.w_recurrent[:, :H])
+    first.bias_ih.copy_(window_layer.bias)
+    first.bias_hh.zero_()
+    for cell, layer in zip(naive.cells[1:], fast.upper.layers):  # input [x_t, w_t, h^{n-1}_t]
+        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+            getattr(cell, name).copy_(getattr(layer, f"{name}_l0"))
+    naive.window.load_state_dict(window_layer.window.state_dict())
+    naive.output.load_state_dict(fast.output.state_dict())
+    batch = make_batch(2, 50, 6, config.alphabet_size, device, seed=1)
+    return float((fast(batch.inputs, batch.text)[0] - naive(batch.inputs, batch.text)[0]).abs().max())
+
+
+def make_batch(batch: int, steps: int, chars: int, alphabet: int, device, seed: int = 0) -> Batch:
+    """Random normalised offsets and one-hot texts of the given shape, already on the device."""
+    generator = torch.Generator().manual_seed(seed)
+    points = torch.randn(batch, steps + 1, 3, generator=generator)
+    points[..., 2] = (torch.rand(batch, steps + 1, generator=generator) < END_OF_STROKE_RATE).float()
+    codes = torch.randint(1, alphabet, (batch, chars), generator=generator)
+    text = nn.functional.one_hot(codes, alphabet).float()
+    return Batch(points[:, :-1], points[:, 1:], torch.ones(batch, steps), text).to(device)
+
+
+def synchronize(device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def throughput(network, batch: Batch, repeats: int, device, bf16: bool = False) -> float:
+    """Time steps per second of forward + loss + backward + optimiser step (after one warm-up iteration)."""
+    network.to(device).train()
+    optimizer = torch.optim.Adam(network.parameters(), lr=1e-4)
+    mixtures = network.config.mixtures
+
+    def iteration():
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss, _, _ = batch_loss(network, batch, mixtures, clip=True)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    iteration()
+    synchronize(device)
+    started = time.perf_counter()
+    for _ in range(repeats):
+        iteration()
+    synchronize(device)
+    return float(batch.mask.sum()) * repeats / (time.perf_counter() - started)
+
+
+def synthesis_config(sizes: dict) -> SynthesisConfig:
+    return SynthesisConfig(alphabet_size=sizes["alphabet"], hidden=sizes["hidden"], layers=sizes["layers"],
+                           mixtures=sizes["mixtures"], window_mixtures=sizes["window_mixtures"], steps_per_char=25.0)
+
+
+def prediction_config(sizes: dict) -> PredictionConfig:
+    return PredictionConfig(hidden=sizes["hidden"], layers=sizes["layers"], mixtures=sizes["mixtures"])
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def peak_memory_run(sizes: dict, device) -> dict:
+    """One synthesis training iteration on peak_steps-long lines; run in a fresh process by main()."""
+    torch.manual_seed(0)
+    network = SynthesisNetwork(synthesis_config(sizes))
+    batch = make_batch(sizes["batch"], sizes["peak_steps"], sizes["chars"], sizes["alphabet"], device)
+    before = peak_rss_mb()
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+    throughput(network, batch, 1, device, sizes["bf16"])
+    result = {"peak_rss_mb": round(peak_rss_mb(), 1), "rss_before_mb": round(before, 1)}
+    if device.type == "cuda":
+        result["cuda_peak_mb"] = round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and 1 repeat: check that the script runs")
+    parser.add_argument("--hidden", type=int, help="LSTM cells per layer (paper: 400)")
+    parser.add_argument("--layers", type=int, help="LSTM layers (paper: 3)")
+    parser.add_argument("--batch", type=int, help="lines per batch (default 32)")
+    parser.add_argument("--steps", type=int, help="time steps per line (default 700)")
+    parser.add_argument("--chars", type=int, help="characters per text (default 30)")
+    parser.add_argument("--repeats", type=int, help="timed iterations per network (default 3)")
+    parser.add_argument("--peak-steps", type=int, help="line length of the peak-memory run (default 1200)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--bf16", action="store_true", help="also time bfloat16 autocast variants")
+    parser.add_argument("--peak-only", action="store_true", help=argparse.SUPPRESS)  # the child process
+    args = parser.parse_args()
+
+    sizes = dict(QUICK if args.quick else PAPER)
+    for key in ("hidden", "layers", "batch", "steps", "chars", "repeats", "peak_steps"):
+        if getattr(args, key) is not None:
+            sizes[key] = getattr(args, key)
+    sizes["bf16"] = False
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
+                          "cpu" if args.device == "auto" else args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        sys.exit("--device cuda, but no CUDA device is available")
+
+    if args.peak_only:
+        print(json.dumps(peak_memory_run(sizes, device)))
+        return
+
+    batch = make_batch(sizes["batch"], sizes["steps"], sizes["chars"], sizes["alphabet"], device)
+    result: dict = {}
+    torch.manual_seed(0)
+    result["synthesis"] = throughput(SynthesisNetwork(synthesis_config(sizes)), batch, sizes["repeats"], device)
+    result["prediction"] = throughput(PredictionNetwork(prediction_config(sizes)), batch, sizes["repeats"], device)
+    result["synthesis_naive"] = throughput(NaiveSynthesis(synthesis_config(sizes)), batch, sizes["naive_repeats"], device)
+    if args.bf16:
+        result["synthesis_bf16"] = throughput(SynthesisNetwork(synthesis_config(sizes)), batch, sizes["repeats"], device, True)
+        result["prediction_bf16"] = throughput(PredictionNetwork(prediction_config(sizes)), batch, sizes["repeats"], device, True)
+    result = {k: round(v, 1) for k, v in result.items()}
+    result["synthesis_speedup_over_naive"] = round(result["synthesis"] / result["synthesis_naive"], 2)
+    result["naive_max_abs_difference"] = naive_difference(synthesis_config(sizes), device)
+    result["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    if device.type == "cuda":
+        result["cuda_peak_mb"] = round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
+
+    child = [sys.executable, __file__, "--peak-only", "--device", device.type]
+    child += ["--quick"] if args.quick else []
+    for key in ("hidden", "layers", "batch", "chars", "peak_steps"):
+        child += [f"--{key.replace('_', '-')}", str(sizes[key])]
+    run = subprocess.run(child, capture_output=True, text=True)
+    if run.returncode != 0:
+        sys.exit(f"the peak-memory run failed: {run.stderr.strip()[-2000:]}")
+    peak = json.loads(run.stdout)
+    result.update({f"{key}_{sizes['peak_steps']}_steps": value for key, value in peak.items()})
+
+    result.update(
+        unit="time steps per second (batch x line length), forward + loss + backward + Adam step",
+        device=str(device),
+        threads=torch.get_num_threads(),
+        torch=torch.__version__,
+        sizes={k: v for k, v in sizes.items() if k != "bf16"},
+        parameters={
+            "synthesis": sum(p.numel() for p in SynthesisNetwork(synthesis_config(sizes)).parameters()),
+            "prediction": sum(p.numel() for p in PredictionNetwork(prediction_config(sizes)).parameters()),
+        },
+    )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,213 @@
+"""`hw train` through Typer's CliRunner with HW_HOME in a temporary folder: real runs on the
+IAM-OnDB sample and SVC2004, --resume, and bad input answered with one line: exit 1 for bad data or
+checkpoints, 2 for usage errors (Typer's own, and the library's UsageError for values no network can use).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from hwcli.cli import app
+from hwcli.models import checkpoint as ckpt
+from test_training import sample_dataset, tiny_dataset  # noqa: F401 - session fixtures, shared dataset files
+
+runner = CliRunner()
+TINY = ["--hidden", "16", "--layers", "1", "--mixtures", "3", "--batch-size", "8"]
+SVC2004 = Path(__file__).resolve().parents[2] / "shared" / "data" / "svc2004" / "Task2.zip"
+
+
+def hw(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def assert_ok(result):
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and "error" not in result.stderr
+
+
+def assert_one_line_error(result, code: int, *fragments: str):
+    """Exit `code`, a handled exit (not a crash caught by the runner), one line on stderr, no traceback."""
+    assert result.exit_code == code, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and "internal error" not in lines[0], lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert result.stdout == ""
+
+
+def model_state(hw_home: Path, name: str) -> dict:
+    return ckpt.read(hw_home / "models" / name / "last.pt")["training"]["state"]
+
+
+@pytest.mark.parametrize("network", ["synthesis", "prediction"])
+def test_train_a_few_steps(network, tiny_dataset, hw_home):  # noqa: F811
+    result = hw("train", network, "--data", tiny_dataset, *TINY, "--epochs", "1", "--max-steps", "2")
+    assert_ok(result)
+    assert f"training {network}" in result.stderr
+    assert "max_steps: 0 epochs, 2 steps, 0 skipped batches" in result.stderr
+    assert result.stdout == ""
+    checkpoint = ckpt.read(hw_home / "models" / network / "last.pt")
+    assert checkpoint["kind"] == network and checkpoint["config"]["hidden"] == 16 and checkpoint["config"]["layers"] == 1
+    assert checkpoint["training"]["state"]["global_step"] == 2
+    assert checkpoint["training"]["data"]["stride"] == 2  # the default: every 2nd point
+    assert (checkpoint["alphabet"] != "") == (network == "synthesis")
+
+
+def test_full_epoch_writes_best_and_reports_validation(tiny_dataset, hw_home):  # noqa: F811
+    result = hw("train", "prediction", "--data", tiny_dataset, *TINY, "--epochs", "1", "--name", "p1")
+    assert_ok(result)
+    assert "epoch 1: validation" in result.stderr and "(best)" in result.stderr
+    assert (hw_home / "models" / "p1" / "best.pt").is_file()
+    model = ckpt.load(hw_home / "models" / "p1" / "best.pt")
+    assert model.info["history"][0]["epoch"] == 1
+
+
+def test_rmsprop_option(tiny_dataset, hw_home):  # noqa: F811
+    result = hw("train", "prediction", "--data", tiny_dataset, *TINY, "--optimizer", "rmsprop", "--lr", "1e-4",
+                "--max-steps", "2")
+    assert_ok(result)
+    checkpoint = ckpt.read(hw_home / "models" / "prediction" / "last.pt")
+    assert checkpoint["training"]["options"]["optimizer"] == "rmsprop"
+    assert {"n", "g", "delta"} <= set(next(iter(checkpoint["training"]["optimizer"]["state"].values())))
+
+
+def test_resume_continues_where_it_stopped(tiny_dataset, hw_home):  # noqa: F811
+    assert_ok(hw("train", "prediction", "--data", tiny_dataset, *TINY, "--epochs", "2", "--max-steps", "2"))
+    assert model_state(hw_home, "prediction")["global_step"] == 2
+    again = hw("train", "prediction", "--data", tiny_dataset, *TINY, "--epochs", "2", "--max-steps", "4")
+    assert_one_line_error(again, 2, "already exists", "--resume")
+    result = hw("train", "prediction", "--resume", *TINY, "--epochs", "2")  # no --data: the checkpoint knows it
+    assert_ok(result)
+    state = model_state(hw_home, "prediction")
+    assert state["global_step"] == 6 and state["epoch"] == 2
+    assert "done: 2 epochs, 6 steps" in result.stderr
+
+
+def test_train_prediction_on_svc2004(tmp_path_factory, hw_home):
+    if not SVC2004.is_file():
+        pytest.skip(f"real data not found at {SVC2004} (tests read it from ../shared/data beside the repository)")
+    preprocess = pytest.importorskip("hwcli.data.preprocess", reason="hwcli.data.preprocess is not there yet")
+    out = tmp_path_factory.getbasetemp() / "hw-datasets" / "svc2004.npz"
+    if not out.exists():
+        summary = preprocess.preprocess(SVC2004, out, workers=1)
+        assert summary["kept"] > 100
+    result = hw("train", "prediction", "--data", out, "--name", "signatures", *TINY, "--epochs", "1", "--max-steps", "3")
+    assert_ok(result)
+    checkpoint = ckpt.read(hw_home / "models" / "signatures" / "last.pt")
+    assert checkpoint["info"]["source"] == "SVC2004" and checkpoint["training"]["state"]["global_step"] == 3
+    assert all(torch.isfinite(v).all() for v in checkpoint["state_dict"].values())
+    # signatures have no texts: a synthesis network cannot learn from them
+    result = hw("train", "synthesis", "--data", out, "--name", "nope", *TINY, "--max-steps", "1")
+    assert_one_line_error(result, 1, "no texts")
+    assert not (hw_home / "models" / "nope" / "last.pt").exists()
+
+
+# --- bad input: one line, exit 1 (2 for UsageError) --------------------------------------------------------------------
+
+
+def test_missing_dataset(hw_home, tmp_path):
+    assert_one_line_error(hw("train", "prediction", "--data", tmp_path / "absent.npz", *TINY), 1, "no dataset at", "hw preprocess")
+
+
+def test_default_dataset_missing(hw_home):
+    assert_one_line_error(hw("train", "synthesis", *TINY), 1, "no dataset at", "hw preprocess")
+
+
+BAD_ZIP = pytest.param(
+    b"PK\x03\x04 truncated zip",
+    marks=pytest.mark.xfail(reason="hwcli.data.dataset.load does not catch zipfile.BadZipFile: 'internal error'"),
+)
+
+
+@pytest.mark.parametrize("content", [b"hello, not a dataset\n", BAD_ZIP, b"\x93NUMPY garbage"])
+def test_file_that_is_not_a_dataset(content, hw_home, tmp_path):
+    path = tmp_path / "fake.npz"
+    path.write_bytes(content)
+    assert_one_line_error(hw("train", "prediction", "--data", path, *TINY), 1, "is not a dataset file")
+
+
+def test_npz_that_is_not_ours(hw_home, tmp_path):
+    import numpy as np
+
+    path = tmp_path / "other.npz"
+    np.savez(path, weights=np.zeros(3))
+    assert_one_line_error(hw("train", "prediction", "--data", path, *TINY), 1, "is not a dataset file")
+
+
+def test_corrupt_checkpoint_on_resume(hw_home, tiny_dataset):  # noqa: F811
+    folder = hw_home / "models" / "prediction"
+    folder.mkdir(parents=True)
+    (folder / "last.pt").write_bytes(b"\x00\x01 not a checkpoint")
+    assert_one_line_error(hw("train", "prediction", "--resume", "--data", tiny_dataset), 1, "not a readable hw checkpoint")
+
+
+def test_resume_without_a_checkpoint(hw_home, tiny_dataset):  # noqa: F811
+    assert_one_line_error(hw("train", "prediction", "--resume", "--data", tiny_dataset), 1, "no checkpoint at")
+
+
+def test_resume_of_a_foreign_torch_file(hw_home, tiny_dataset):  # noqa: F811
+    folder = hw_home / "models" / "prediction"
+    folder.mkdir(parents=True)
+    torch.save({"epoch": 3, "model": {"w": torch.zeros(2)}}, folder / "last.pt")
+    assert_one_line_error(hw("train", "prediction", "--resume", "--data", tiny_dataset), 1, "is not an hw checkpoint")
+
+
+@pytest.mark.parametrize(
+    "options,fragment",
+    [
+        (["--hidden", "0"], "hidden must be at least 1"),
+        (["--layers", "0"], "layers must be at least 1"),
+        (["--mixtures", "0"], "mixtures must be at least 1"),
+        (["--window-mixtures", "0"], "window_mixtures must be at least 1"),
+        (["--batch-size", "0"], "--batch-size"),
+        (["--epochs", "0"], "--epochs"),
+        (["--lr", "0"], "--lr"),
+        (["--stride", "0"], "--stride"),
+        (["--name", "../escape"], "--name"),
+    ],
+)
+def test_impossible_values(options, fragment, hw_home, tiny_dataset):  # noqa: F811
+    """Values Typer accepts but no network can use: the library's UsageError, one line, exit 2."""
+    result = hw("train", "synthesis", "--data", tiny_dataset, "--hidden", "16", "--layers", "1", "--max-steps", "1", *options)
+    assert_one_line_error(result, 2, fragment)
+    assert not any((hw_home / "models").rglob("*.pt")) if (hw_home / "models").exists() else True
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
+def test_cuda_without_cuda(hw_home, tiny_dataset):  # noqa: F811
+    result = hw("train", "prediction", "--data", tiny_dataset, *TINY, "--device", "cuda")
+    assert_one_line_error(result, 2, "no CUDA device", "--device cpu")
+
+
+# --- usage errors: Typer's own message, exit 2 ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (["train", "transformer"], "transformer"),
+        (["train", "prediction", "--hidden", "many"], "--hidden"),
+        (["train", "prediction", "--device", "tpu"], "tpu"),
+        (["train", "prediction", "--optimizer", "sgd"], "sgd"),
+        (["train", "prediction", "--no-such-option"], "--no-such-option"),
+    ],
+)
+def test_usage_errors(args, fragment, hw_home):
+    result = hw(*args)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert fragment in result.stderr
+
+
+def test_help_lists_the_options():
+    result = hw("train", "--help")
+    assert result.exit_code == 0
+    for option in ("--resume", "--optimizer", "--stride", "--bf16", "--max-steps", "--hidden", "--window-mixtures"):
+        assert option in result.stdout
