@@ -90,6 +90,14 @@ def test_resume_continues_where_it_stopped(tiny_dataset, hw_home):  # noqa: F811
     assert "done: 2 epochs, 6 steps" in result.stderr
 
 
+def test_resume_with_another_optimiser_says_which(tiny_dataset, hw_home):  # noqa: F811
+    assert_ok(hw("train", "prediction", "--data", tiny_dataset, *TINY, "--optimizer", "rmsprop", "--max-steps", "1"))
+    result = hw("train", "prediction", "--resume", *TINY, "--max-steps", "2")
+    assert_one_line_error(result, 2, "--optimizer rmsprop")
+    assert_ok(hw("train", "prediction", "--resume", *TINY, "--optimizer", "rmsprop", "--max-steps", "2"))
+    assert model_state(hw_home, "prediction")["global_step"] == 2
+
+
 def test_train_prediction_on_svc2004(tmp_path_factory, hw_home):
     if not SVC2004.is_file():
         pytest.skip(f"real data not found at {SVC2004} (tests read it from ../shared/data beside the repository)")

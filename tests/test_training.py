@@ -161,6 +161,17 @@ def test_resume_of_the_other_kind_is_refused(tiny_dataset, tmp_path):
         train("synthesis", tiny_dataset, tmp_path / "m", resume=True)
 
 
+@pytest.mark.parametrize("change,flag", [({"optimizer": "rmsprop"}, "--optimizer adam"),
+                                         ({"batch_size": 4}, "--batch-size 8"), ({"seed": 1}, "--seed 0")])
+def test_resume_with_another_order_or_optimiser_is_refused(change, flag, tiny_dataset, tmp_path):
+    """Batch size and seed set the batch order, the optimiser its state: another value cannot continue the run."""
+    from hwcli.errors import UsageError
+
+    train("prediction", tiny_dataset, tmp_path / "m", max_steps=1)
+    with pytest.raises(UsageError, match=f"resume with {flag}"):
+        train("prediction", tiny_dataset, tmp_path / "m", resume=True, **change)
+
+
 # --- non-finite batches -----------------------------------------------------------------------------
 
 

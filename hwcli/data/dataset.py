@@ -7,8 +7,6 @@ units (y up) plus a JSON header. Load it with `hwcli.data.dataset.load(path)`.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from hwcli import __version__
+from hwcli.atomic import atomic_write
 from hwcli.errors import DataError
 
 FORMAT_VERSION = 1
@@ -133,27 +132,19 @@ def _write_npz(handle, arrays: dict[str, np.ndarray]) -> None:
 
 def save(dataset: Dataset, path: Path) -> None:
     """Write atomically: a temporary file beside the target, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            _write_npz(
-                handle,
-                {
-                    "xy": _stored_xy(dataset.offsets[:, :2]),
-                    "end_of_stroke": np.packbits(dataset.offsets[:, 2] > 0.5),
-                    "starts": dataset.starts,
-                    "ids": dataset.ids,
-                    "texts": dataset.texts,
-                    "split": dataset.split,
-                    "meta": np.array(json.dumps(dataset.meta, sort_keys=True)),
-                },
-            )
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; a dataset file is ordinary data
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as handle:
+        _write_npz(
+            handle,
+            {
+                "xy": _stored_xy(dataset.offsets[:, :2]),
+                "end_of_stroke": np.packbits(dataset.offsets[:, 2] > 0.5),
+                "starts": dataset.starts,
+                "ids": dataset.ids,
+                "texts": dataset.texts,
+                "split": dataset.split,
+                "meta": np.array(json.dumps(dataset.meta, sort_keys=True)),
+            },
+        )
 
 
 def load(path: Path | str) -> Dataset:

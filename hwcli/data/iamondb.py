@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-from hwcli.errors import DataError
 
 STROKES_ARCHIVE = "lineStrokes-all.tar.gz"
 ASCII_ARCHIVE = "ascii-all.tar.gz"

@@ -22,11 +22,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 from pathlib import Path
 
 import numpy as np
 
+from hwcli.atomic import atomic_write
 from hwcli.errors import DataError
 
 INKML_NS = "http://www.w3.org/2003/InkML"
@@ -93,7 +93,8 @@ def write_ink(path: str | os.PathLike, strokes: list[np.ndarray], text: str | No
     if text is not None and not isinstance(text, str):
         raise DataError(f"the text for {path} must be a string, not {type(text).__name__}")
     content = _json_text(arrays, text) if kind == "json" else _inkml_text(arrays, text)
-    _write_atomic(path, content.encode("utf-8"))
+    with atomic_write(path) as handle:
+        handle.write(content.encode("utf-8"))
 
 
 # ---------------------------------------------------------------- JSON
@@ -390,27 +391,3 @@ def _number(value) -> str:
     if not np.isfinite(value):
         raise DataError(f"cannot write ink with a value of {value}: every point must be finite")
     return np.format_float_positional(value, unique=True, trim="-")
-
-
-def _write_atomic(path: Path, content: bytes) -> None:
-    """Write beside the target, then rename: readers never see half a file.
-
-    os.open with mode 0o666 lets the umask decide the permissions, as a plain
-    open() would (tempfile.mkstemp would leave the result private, 0o600).
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as error:
-        raise DataError(f"cannot write {path}: {error.strerror or error}") from error
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-        os.replace(tmp, path)
-    except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise DataError(f"cannot write {path}: {error.strerror or error}") from error
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

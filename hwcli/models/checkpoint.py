@@ -7,13 +7,12 @@ Config (`SynthesisNetwork(SynthesisConfig(**ckpt["config"]))`).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 
+from hwcli.atomic import atomic_write
 from hwcli.errors import ModelError
 
 FORMAT = "hw-checkpoint"
@@ -69,15 +68,8 @@ def checkpoint_dict(network, alphabet: str, mean, std, info: dict, training: dic
 
 def save(path: Path, checkpoint: dict) -> None:
     """Atomic: write beside the target, then rename, so a crash never leaves half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        torch.save(checkpoint, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(path) as handle:
+        torch.save(checkpoint, handle)
 
 
 def read(path: Path) -> dict:

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from hwcli.errors import DataError, UsageError
-from hwcli.render.svg import XML_DECLARATION, path_data, write_text_atomic
+from hwcli.atomic import atomic_write
+from hwcli.render.svg import XML_DECLARATION, path_data
 
 # Heat colours: white for zero, through yellow, orange and red to a dark red
 # (a sequential map like ColorBrewer's YlOrRd), so empty cells need no
@@ -197,7 +198,8 @@ def attention_svg(
 ) -> None:
     """Write the attention figure (see attention_svg_string) to `path`, atomically."""
     content = attention_svg_string(strokes, phi, text, density)
-    write_text_atomic(Path(path), XML_DECLARATION + content + "\n")
+    with atomic_write(Path(path), "w") as handle:
+        handle.write(XML_DECLARATION + content + "\n")
 
 
 def _check_density(density):

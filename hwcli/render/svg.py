@@ -22,11 +22,11 @@ from __future__ import annotations
 import math
 import numbers
 import os
-import secrets
 from pathlib import Path
 
 import numpy as np
 
+from hwcli.atomic import atomic_write
 from hwcli.errors import DataError, UsageError
 
 # Default pen width as a fraction of the ink's letter size (the median extent
@@ -168,7 +168,8 @@ def write_svg(
         animate=animate,
         duration_s=duration_s,
     )
-    write_text_atomic(Path(path), XML_DECLARATION + content + "\n")
+    with atomic_write(Path(path), "w") as handle:
+        handle.write(XML_DECLARATION + content + "\n")
 
 
 def path_data(points: np.ndarray, fmt=None, dot: float = 1e-3) -> str:
@@ -202,30 +203,6 @@ def letter_size(strokes: list[np.ndarray]) -> float:
     extents = [np.ptp(s, axis=0).max() for s in strokes if len(s) > 1]
     extents = [e for e in extents if e > 0]
     return float(np.median(extents)) if extents else 1.0
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write beside the target, then rename: readers never see half a file.
-
-    os.open with mode 0o666 lets the umask set the permissions, as open()
-    would (tempfile.mkstemp would leave the file private).
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as error:
-        raise DataError(f"cannot write {path}: {error.strerror or error}") from error
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as error:
-        tmp.unlink(missing_ok=True)
-        raise DataError(f"cannot write {path}: {error.strerror or error}") from error
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _length(stroke: np.ndarray) -> float:

@@ -55,6 +55,12 @@ def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: Tr
         previous = ckpt.read(last_path)
         if previous.get("kind") != kind or not previous.get("training"):
             raise ModelError(f"{last_path} holds no resumable {kind} training state")
+        # These set the batch order and the optimiser state: resuming with others cannot continue
+        # the same run (another optimiser's state does not even load).
+        saved = previous["training"].get("options") or {}
+        for option, flag in (("optimizer", "--optimizer"), ("batch_size", "--batch-size"), ("seed", "--seed")):
+            if option in saved and saved[option] != getattr(options, option):
+                raise UsageError(f"{model_dir.name} was trained with {flag} {saved[option]}; resume with {flag} {saved[option]}")
         stride = previous["training"]["data"]["stride"]
         min_char_count = previous["training"]["data"]["min_char_count"]
         dataset_path = Path(previous["training"]["data"]["dataset"])
