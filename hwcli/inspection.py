@@ -50,11 +50,16 @@ def next_point_density(model, offsets: np.ndarray, text: str, grid=DENSITY_GRID)
     alphabet = Alphabet(model.alphabet)
     x = torch.as_tensor(offsets, dtype=torch.float32).clone()
     x[:, :2] = (x[:, :2] - model.mean) / model.std
+    # The sampler's first input is a zero row (sampling.write_lines): feed it too, so that
+    # y_hat[t + 1] is the very prediction the point after step t was drawn from.
+    x = torch.cat([torch.zeros(1, 3), x])  # (T + 1, 3)
     codes = alphabet.encode(text)
     y_hat, _, _ = net(x[None], one_hot([codes], alphabet.size, len(codes)))
+    y_hat = y_hat[:, 1:]  # (1, T, 1+6M): y_hat[0, t] predicts offsets[t + 1]
     positions = np.cumsum(offsets[:, :2], axis=0)  # (T, 2) pen positions
     low, high = positions.min(0), positions.max(0)
-    pad = 0.05 * (high - low).max()
+    # A margin around the ink; a line that never moved still gets an area to plot.
+    pad = 0.05 * (high - low).max() or float(model.std.max())
     xs = np.linspace(low[0] - pad, high[0] + pad, grid[1])
     ys = np.linspace(low[1] - pad, high[1] + pad, grid[0])
     points = torch.as_tensor(np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2), dtype=torch.float32)

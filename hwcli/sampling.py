@@ -36,6 +36,12 @@ class Prime:
     text: str
 
 
+def _fast_cpu_math() -> None:
+    # Window weights far from kappa underflow into float32 denormals, whose
+    # arithmetic takes a slow path on x86; flushed to zero they change nothing.
+    torch.set_flush_denormal(True)
+
+
 def one_hot(codes: list[np.ndarray], alphabet_size: int, length: int) -> torch.Tensor:
     """(B, length, A) one-hot rows, zero past each text's end."""
     text = torch.zeros(len(codes), length, alphabet_size)
@@ -98,6 +104,7 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
         raise UsageError("nothing to write: the text is empty")
     from hwcli.data.alphabet import Alphabet
 
+    _fast_cpu_math()
     alphabet = Alphabet(model.alphabet)
     net = model.network
     device = next(net.parameters()).device
@@ -137,7 +144,9 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
         # Section 5.3: stop when phi(t, U+1) exceeds phi(t, u) for every character u.
         beyond = phi_cpu.gather(1, lengths.unsqueeze(1)).squeeze(1)
         within = phi_cpu.masked_fill(~text_mask, -1.0).max(1).values
-        fired = (beyond > within) & (past_end < 0)
+        # A line already cut at its cap keeps stepping with the batch: its window may still pass
+        # the end, but that must not count as the rule having stopped it.
+        fired = (beyond > within) & (past_end < 0) & ~done
         past_end[fired] = t
         stopped_by_rule |= fired
         pen_up = x[:, 2].cpu() > 0.5
@@ -166,6 +175,7 @@ def sample_free(model: LoadedModel, steps: int = 700, lines: int = 1, bias: floa
         raise UsageError("this model is a synthesis network: it writes text; use `hw write`")
     if steps < 1 or lines < 1:
         raise UsageError("--steps and --lines must be at least 1")
+    _fast_cpu_math()
     net = model.network
     device = next(net.parameters()).device
     generator = torch.Generator(device=device)

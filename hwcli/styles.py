@@ -68,7 +68,8 @@ def load_prime(style: str, model, text: str | None = None) -> Prime:
         names = ", ".join(builtin_names()) or "none"
         raise UsageError(f"no style named {style!r} (built-in: {names}); or give a .json/.inkml file or line:ID")
     strokes, file_text = read_ink(source)
-    prime_text = text or file_text
+    # A transcription may span lines (InkML annotations often do): the prime is one line of text.
+    prime_text = " ".join((text or file_text or "").split())
     if not prime_text:
         raise UsageError(f"{source} has no text: give the words it shows with --style-text")
     return _checked(Prime(strokes_to_offsets(fit_to_model(strokes, model.info)), prime_text), model)

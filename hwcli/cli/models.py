@@ -31,17 +31,22 @@ def models(
     for entry in store.entries():
         try:
             ckpt = checkpoint.read(entry.path)
+            info, config = ckpt.get("info") or {}, ckpt["config"]
+            weights = sum(t.numel() for t in ckpt["state_dict"].values())
+            row = {
+                "name": entry.name, "kind": ckpt["kind"], "shipped": entry.shipped,
+                "size": f"{config['layers']}x{config['hidden']}", "weights": weights,
+                "epochs": info.get("epochs"), "best_validation": info.get("best_validation"),
+                "path": str(entry.path), "bytes": entry.path.stat().st_size,
+            }
         except ModelError as error:
             rows.append({"name": entry.name, "kind": "unreadable", "error": str(error), "path": str(entry.path)})
             continue
-        info, config = ckpt.get("info") or {}, ckpt["config"]
-        weights = sum(t.numel() for t in ckpt["state_dict"].values())
-        rows.append({
-            "name": entry.name, "kind": ckpt["kind"], "shipped": entry.shipped,
-            "size": f"{config['layers']}x{config['hidden']}", "weights": weights,
-            "epochs": info.get("epochs"), "best_validation": info.get("best_validation"),
-            "path": str(entry.path), "bytes": entry.path.stat().st_size,
-        })
+        except (KeyError, TypeError, AttributeError) as error:  # our format, but parts missing or mistyped
+            rows.append({"name": entry.name, "kind": "unreadable", "path": str(entry.path),
+                         "error": f"{entry.path} is an incomplete hw checkpoint ({type(error).__name__}: {error})"})
+            continue
+        rows.append(row)
     if json_output:
         typer.echo(json.dumps(rows, indent=1))
         return
@@ -53,5 +58,5 @@ def models(
     for row in rows:
         loss = row.get("best_validation")
         table.add_row(row["name"] + (" (shipped)" if row.get("shipped") else ""), row["kind"], row.get("size", ""),
-                      str(row.get("epochs", "")), "" if loss is None else f"{loss:.1f}", row["path"])
+                      "" if row.get("epochs") is None else str(row["epochs"]), "" if loss is None else f"{loss:.1f}", row["path"])
     console.print(table)

@@ -38,7 +38,7 @@ def export(name: str, out: Path, dataset_path: Path | None = None) -> dict:
     ckpt = checkpoint.read(source)
     info = dict(ckpt.get("info") or {})
     dataset_path = Path(dataset_path or info["dataset"])
-    if ckpt["kind"] == "synthesis" or info.get("source", "").endswith("iam-ondb"):
+    if ckpt["kind"] == "synthesis" or info.get("source", "").lower().endswith("iam-ondb"):
         info.update(ink_scale(dataset_path, int(info.get("stride", 1))))
     info["dataset"] = ""  # the user's machine has its own (or none)
     network = checkpoint.build_network(ckpt["kind"], ckpt["config"])

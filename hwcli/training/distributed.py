@@ -46,6 +46,13 @@ def any_rank(flag: bool) -> bool:
     return sum_over_ranks(float(flag))[0] > 0
 
 
+def barrier() -> None:
+    """Wait for every rank. Before teardown: a rank that leaves the group while another is still
+    busy (rank 0 writing checkpoints) can make gloo abort the process ("terminate called ...")."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+
+
 def teardown() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.destroy_process_group()

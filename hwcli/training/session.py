@@ -68,6 +68,9 @@ def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: Tr
         raise UsageError(f"a model already exists at {model_dir}; use --resume to continue it or another --name")
     min_char_count = MIN_CHAR_COUNT if min_char_count is None else min_char_count
 
+    # Window weights far from kappa underflow into float32 denormals, whose
+    # arithmetic takes a slow path on x86; as zeros they change nothing.
+    torch.set_flush_denormal(True)
     device = pick_device(device_name)
     rank, world = distributed.setup(device)
     torch.manual_seed(options.seed)
@@ -113,6 +116,7 @@ def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: Tr
              world_size=world, model_dir=str(model_dir))
     try:
         status = fit(trained, optimizer, train, valid, options, state, save, device, callback)
+        distributed.barrier()
     finally:
         distributed.teardown()
     return {"status": status, "epochs": state.epoch, "steps": state.global_step, "skipped": state.skipped,

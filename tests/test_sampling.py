@@ -1,0 +1,467 @@
+"""Sampling (paper sections 4.1, 5.3-5.4) with models trained here, and `hw sample` through the CLI.
+
+Also the home of the session's tiny models, shared by test_write_cli, test_styles,
+test_inspect and test_models_cli: a synthesis and a prediction network trained for
+one epoch on 16 lines of ../shared/data/iam-ondb-sample, and the synthesis one
+exported as a half-precision, shipped-style checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from hwcli.cli import app
+from hwcli.errors import UsageError
+from hwcli.models import checkpoint as ckpt
+from hwcli.models import mdn
+from hwcli.sampling import MAX_PACE, Prime, sample_free, write_lines
+
+SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "iam-ondb-sample"
+SYNTHESIS, PREDICTION = "tiny-syn", "tiny-pred"  # not the default names: no default model is installed
+TINY_SIZES = {"hidden": 16, "layers": 2, "mixtures": 3, "window_mixtures": 2}
+STRIDE = 4  # every 4th point: ~6 steps per character, so a line samples in a few milliseconds
+SVG_NS = "{http://www.w3.org/2000/svg}"
+
+runner = CliRunner()
+
+
+# --- the session's tiny models ---------------------------------------------------------------------
+
+
+@dataclass
+class Tiny:
+    home: Path  # HW_HOME holding models/tiny-syn and models/tiny-pred
+    dataset: Path
+    shipped: Path  # a folder holding synthesis.pt: the tiny synthesis model, exported
+    line_id: str  # a line of the dataset, for --style line:ID
+    line_text: str
+    alphabet: str
+
+    @property
+    def synthesis_path(self) -> Path:
+        return self.home / "models" / SYNTHESIS / "best.pt"
+
+    @property
+    def exported(self) -> Path:
+        return self.shipped / "synthesis.pt"
+
+    def load(self, name: str = SYNTHESIS):
+        return ckpt.load(self.home / "models" / name / "best.pt")
+
+
+_BUILT: dict[Path, Tiny] = {}  # test modules that import the fixture get their own fixture; build once
+
+
+def build_tiny(base: Path) -> Tiny:
+    if base in _BUILT:
+        return _BUILT[base]
+    if not SAMPLE.is_dir():
+        pytest.skip(f"real data not found at {SAMPLE} (tests read it from ../shared/data beside the repository)")
+    from hwcli.data import dataset as datasets
+    from hwcli.data import iamondb
+    from hwcli.models.export import export
+    from hwcli.training import session
+    from hwcli.training.loop import TrainOptions
+
+    lines, _, _, _ = iamondb.read_lines(SAMPLE, workers=1)
+    train = iamondb.read_split_list(SAMPLE / "training_set.txt")
+    valid = iamondb.read_split_list(SAMPLE / "validation_set.txt")
+    keep_train = [line for line in lines if line.line_id in train][:16]  # two batches of 8
+    keep_valid = [line for line in lines if line.line_id in valid][:8]
+    split = np.array([datasets.TRAIN] * len(keep_train) + [datasets.VALIDATION] * len(keep_valid), np.uint8)
+    data = datasets.build(keep_train + keep_valid, split, {"source": "IAM-OnDB", "split_kind": "lists"})
+    dataset_path = base / "tiny.npz"
+    datasets.save(data, dataset_path)
+
+    home = base / "home"
+    options = TrainOptions(epochs=1, batch_size=8, lr=1e-2, seed=0, max_steps=4)
+    for kind, name in (("synthesis", SYNTHESIS), ("prediction", PREDICTION)):
+        session.run(kind, dataset_path, home / "models" / name, dict(TINY_SIZES), options, "cpu",
+                    stride=STRIDE, min_char_count=1)
+    tiny = Tiny(home, dataset_path, base / "shipped", keep_train[0].line_id, keep_train[0].text, "")
+    with pytest.MonkeyPatch.context() as patch:  # export finds the model by name, under HW_HOME
+        patch.setenv("HW_HOME", str(home))
+        export(SYNTHESIS, tiny.exported)
+    tiny.alphabet = tiny.load().alphabet
+    _BUILT[base] = tiny
+    return tiny
+
+
+@pytest.fixture(scope="session")
+def tiny(tmp_path_factory) -> Tiny:
+    """Tiny models trained once per session (a few seconds on one thread)."""
+    return build_tiny(tmp_path_factory.getbasetemp() / "hw-tiny-models")
+
+
+@pytest.fixture
+def home(tiny, monkeypatch) -> Path:
+    """HW_HOME pointing at the tiny models, nothing shipped: every command in the test sees only them."""
+    monkeypatch.setenv("HW_HOME", str(tiny.home))
+    monkeypatch.setattr("hwcli.paths.shipped_models_dir", lambda: tiny.home / "no-shipped-models")
+    return tiny.home
+
+
+# --- CLI helpers ------------------------------------------------------------------------------------
+
+
+def hw(*args, input: str | None = None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+def assert_ok(result):
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and "error" not in result.stderr, result.output
+
+
+def assert_one_line_error(result, code: int, *fragments: str):
+    """Exit `code` (handled, not a crash), exactly one 'error:' line on stderr, no traceback."""
+    assert result.exit_code == code, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and "internal error" not in lines[0], lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert result.stdout == ""
+
+
+_NUMBER = r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+def path_points(d: str) -> np.ndarray:
+    """Absolute points of an svg.py path (M, Q, L; h moves by a dot's length) -> (n, 2)."""
+    tokens = re.findall(rf"[MQLh]|{_NUMBER}", d)
+    points, i, command = [], 0, None
+    while i < len(tokens):
+        if tokens[i] in "MQLh":
+            command, i = tokens[i], i + 1
+            continue
+        if command == "h":
+            points.append((points[-1][0] + float(tokens[i]), points[-1][1]))
+            i += 1
+        else:
+            points.append((float(tokens[i]), float(tokens[i + 1])))
+            i += 2
+    return np.array(points).reshape(-1, 2)
+
+
+def check_svg(path: Path):
+    """Parse an ink SVG back: stroke-only paths inside a 4-number viewBox. Returns (root, paths)."""
+    from lxml import etree
+
+    root = etree.parse(str(path)).getroot()
+    assert root.tag == f"{SVG_NS}svg"
+    view_box = [float(v) for v in root.get("viewBox").split()]
+    assert len(view_box) == 4
+    x, y, width, height = view_box
+    assert width > 0 and height > 0
+    paths = root.findall(f".//{SVG_NS}path")
+    assert paths, "no <path> in the SVG"
+    for element in paths:
+        assert element.get("fill") == "none"
+        assert element.get("stroke")
+        points = path_points(element.get("d"))
+        assert len(points)
+        slack = 1e-6 * max(width, height)
+        assert (points[:, 0] >= x - slack).all() and (points[:, 0] <= x + width + slack).all()
+        assert (points[:, 1] >= y - slack).all() and (points[:, 1] <= y + height + slack).all()
+    return root, paths
+
+
+# --- seeds ------------------------------------------------------------------------------------------
+
+
+def test_a_seed_reproduces_exactly_and_seeds_differ(tiny):
+    model = tiny.load()
+    a = write_lines(model, ["Good morning", "hello"], bias=0.5, seed=7)
+    b = write_lines(model, ["Good morning", "hello"], bias=0.5, seed=7)
+    c = write_lines(model, ["Good morning", "hello"], bias=0.5, seed=8)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert any(len(x) != len(z) or not np.array_equal(x, z) for x, z in zip(a, c))
+
+
+def test_no_seed_draws_fresh_ink(tiny):
+    model = tiny.load()
+    torch.manual_seed(0)
+    a = write_lines(model, ["Good morning"])[0]
+    b = write_lines(model, ["Good morning"])[0]
+    assert len(a) != len(b) or not np.array_equal(a, b)
+
+
+# --- bias (section 5.4) -----------------------------------------------------------------------------
+
+
+def test_bias_shrinks_sigma_exactly_for_one_component():
+    """One component: x1 = mu1 + exp(sigma_hat - b) n, so the spread falls by exp(-b) (eq. 61)."""
+    y_hat = torch.tensor([[0.0, 0.0, 0.5, -0.3, math.log(2.0), math.log(0.5), 0.0]])  # e, pi, mu1, mu2, s1, s2, rho
+    draws = 40_000
+    generator = torch.Generator().manual_seed(0)
+    spreads = {}
+    for bias in (0.0, 1.0, 2.0):
+        x = mdn.sample(y_hat.expand(draws, -1), 1, bias, generator)
+        spreads[bias] = x[:, :2].std(0)
+        np.testing.assert_allclose(x[:, :2].mean(0), [0.5, -0.3], atol=0.02)
+    for bias in (1.0, 2.0):
+        np.testing.assert_allclose(spreads[bias] / spreads[0.0], [math.exp(-bias)] * 2, rtol=0.03)
+
+
+def test_higher_bias_samples_closer_to_the_means():
+    """Several components: the mean distance of a draw from its mixture's nearest mean falls as b rises."""
+    torch.manual_seed(1)
+    M = 5
+    y_hat = torch.randn(1, 1 + 6 * M)
+    y_hat[0, 1 + 3 * M : 1 + 5 * M] = 0.0  # sigma_hat: every sigma 1
+    _, _, mu1, mu2, _, _, _ = mdn.split_params(y_hat, M)
+    means = torch.stack([mu1[0], mu2[0]], 1)  # (M, 2)
+    generator = torch.Generator().manual_seed(2)
+    deviation = []
+    for bias in (0.0, 0.5, 1.0, 2.0, 4.0):
+        x = mdn.sample(y_hat.expand(20_000, -1), M, bias, generator)[:, :2]
+        deviation.append(float(torch.cdist(x, means).min(1).values.mean()))
+    assert deviation == sorted(deviation, reverse=True), deviation
+    assert deviation[-1] < 0.1 * deviation[0]
+
+
+def test_higher_bias_gives_lower_spread_through_write_lines(tiny):
+    model = tiny.load()
+    mean, std = model.mean.numpy(), model.std.numpy()
+
+    def spread(bias: float) -> float:
+        lines = write_lines(model, ["Good morning"] * 8, bias=bias, seed=3)
+        steps = np.concatenate([(line[1:, :2] - mean) / std for line in lines])  # normalised offsets
+        return float(steps.std(0).mean())
+
+    spreads = [spread(b) for b in (0.0, 1.0, 3.0)]
+    assert spreads[0] > spreads[1] > spreads[2], spreads
+
+
+# --- stopping (section 5.3) -------------------------------------------------------------------------
+
+
+def cap(model, text: str) -> int:
+    """The longest a line may be: MAX_PACE times the data's pace, per character (plus the first step)."""
+    return int(MAX_PACE * model.network.config.steps_per_char * len(text)) + 1
+
+
+@pytest.mark.parametrize("bias", [0.0, 2.0])
+def test_lines_never_exceed_the_cap(tiny, bias):
+    model = tiny.load()
+    texts = ["a", "Good morning", "hello there how are you", "I"]
+    for seed in range(6):
+        lines, windows, stopped = write_lines(model, texts, bias=bias, seed=seed, return_phi=True)
+        for text, line, phi, rule in zip(texts, lines, windows, stopped):
+            assert 1 <= len(line) <= cap(model, text), (text, len(line))
+            assert phi.shape == (len(line), len(text))
+            assert isinstance(rule, bool)
+            if not rule:  # cut by the cap, not by the rule
+                assert len(line) == cap(model, text)
+
+
+def steer_window(model, speed: float, pen_up: bool = True):
+    """Make the window move exactly `speed` characters per step, whatever the network sees:
+    alpha = beta = 1 for every component, kappa += speed (eqs. 48-51); and, with `pen_up`,
+    every sampled point ends a stroke (e = sigmoid(30), eq. 18)."""
+    layer = model.network.window_layer
+    K = layer.K
+    with torch.no_grad():
+        layer.window.weight.zero_()
+        layer.window.bias[: 2 * K] = 0.0
+        layer.window.bias[2 * K :] = math.log(speed)
+        if pen_up:
+            model.network.output.weight[0].zero_()
+            model.network.output.bias[0] = -30.0
+    return model
+
+
+def test_the_rule_fires_when_the_window_passes_the_last_character(tiny):
+    """kappa after t+1 steps is (t+1)/2: phi(U+1) first beats every phi(u) when kappa > U + 1/2,
+    at step t = 2U+1; the pen is up, so the line ends right there."""
+    model = steer_window(tiny.load(), 0.5)
+    texts = ["ab", "hello", "Good morning"]
+    lines, windows, stopped = write_lines(model, texts, seed=0, return_phi=True)
+    assert stopped == [True, True, True]
+    for text, line, phi in zip(texts, lines, windows):
+        U = len(text)
+        assert len(line) == 2 * U + 2 < cap(model, text)
+        assert phi[-1].argmax() == U - 1  # at the end the last character holds the window
+
+
+def test_the_pen_may_finish_its_stroke_after_the_rule(tiny):
+    """With the pen down the line goes on after the rule fires, but not past FINISH_PACE characters' worth."""
+    from hwcli.sampling import FINISH_PACE
+
+    model = steer_window(tiny.load(), 0.5, pen_up=False)
+    with torch.no_grad():
+        model.network.output.weight[0].zero_()
+        model.network.output.bias[0] = 30.0  # e = sigmoid(-30): the pen never lifts
+    lines, _, stopped = write_lines(model, ["hello"], seed=0, return_phi=True)
+    finish = max(1, int(FINISH_PACE * model.network.config.steps_per_char))
+    assert stopped == [True]
+    assert len(lines[0]) == (2 * 5 + 1) + finish + 1
+    assert lines[0][-1, 2] == 1.0  # the line's last stroke is closed
+
+
+def test_a_window_that_never_arrives_is_cut_at_the_cap(tiny):
+    model = steer_window(tiny.load(), 1e-3)
+    texts = ["ab", "hello there"]
+    lines, _, stopped = write_lines(model, texts, seed=0, return_phi=True)
+    assert stopped == [False, False]
+    assert [len(line) for line in lines] == [cap(model, t) for t in texts]
+
+
+def test_a_line_cut_at_its_cap_is_not_reported_as_stopped_by_the_rule(tiny):
+    """In a batch the short line stops at its cap (step 35) while the long one goes on; the window of
+    the short line passes its end later (step 50), which must not mark it as stopped by the rule."""
+    model = steer_window(tiny.load(), 0.05)
+    model.network.config.steps_per_char = 5.8  # cap("ab") = 35 < 2.5 / 0.05 = 50 < cap(long line)
+    texts = ["ab", "hello there how are you"]
+    lines, _, stopped = write_lines(model, texts, seed=0, return_phi=True)
+    assert len(lines[0]) == cap(model, "ab") == 35
+    assert len(lines[1]) > 50
+    assert stopped[0] is False
+
+
+def test_forced_phi_past_the_end_fires_the_rule(tiny, monkeypatch):
+    """The rule reads phi only: from step 10 on, give the position past the end all the weight."""
+    from hwcli import sampling
+
+    original = sampling.SynthesisStepper.step
+    calls = {"n": 0}
+
+    def step(self, x):
+        y_hat, phi = original(self, x)
+        calls["n"] += 1
+        if calls["n"] >= 10:
+            phi = torch.zeros_like(phi)
+            phi[:, -1] = 1.0
+        return y_hat, phi
+
+    monkeypatch.setattr(sampling.SynthesisStepper, "step", step)
+    model = steer_window(tiny.load(), 1e-3)  # on its own, it would never stop
+    lines, _, stopped = write_lines(model, ["Good morning"], seed=0, return_phi=True)
+    assert stopped == [True]
+    assert len(lines[0]) == 10  # the pen is up at every step: the line ends where the rule fires
+
+
+# --- batches, shapes, refusals ----------------------------------------------------------------------
+
+
+def test_a_batch_gives_one_ink_per_line(tiny):
+    model = tiny.load()
+    texts = ["a", "Good morning", "hello", "I", "to you"]
+    lines = write_lines(model, texts, bias=1.0, seed=0)
+    assert len(lines) == len(texts)
+    for line in lines:
+        assert line.ndim == 2 and line.shape[1] == 3 and line.dtype == np.float32
+        assert np.isfinite(line).all()
+        assert set(np.unique(line[:, 2])) <= {0.0, 1.0}
+        assert line[-1, 2] == 1.0  # the last stroke ends where the line ends
+
+
+def test_priming_keeps_the_cap_of_the_new_text(tiny):
+    from hwcli.data import dataset
+
+    model = tiny.load()
+    data = dataset.load(tiny.dataset)
+    i = data.index_of(tiny.line_id)
+    from hwcli.data.ink import coarsen
+
+    prime = Prime(coarsen(data.line(i), STRIDE), str(data.texts[i]))
+    primed = write_lines(model, ["hello", "Good morning"], seed=4, prime=prime)
+    plain = write_lines(model, ["hello", "Good morning"], seed=4)
+    for text, line in zip(["hello", "Good morning"], primed):
+        assert len(line) <= cap(model, text)
+    assert any(len(a) != len(b) or not np.array_equal(a, b) for a, b in zip(primed, plain))
+
+
+def test_write_lines_refuses_a_prediction_model_and_empty_text(tiny):
+    with pytest.raises(UsageError, match="prediction network"):
+        write_lines(tiny.load(PREDICTION), ["hello"])
+    model = tiny.load()
+    for texts in ([], [""], ["hello", "  "]):
+        with pytest.raises(UsageError, match="empty"):
+            write_lines(model, texts)
+
+
+def test_sample_free_shapes_and_seeds(tiny):
+    model = tiny.load(PREDICTION)
+    lines = sample_free(model, steps=25, lines=3, bias=0.5, seed=1)
+    assert len(lines) == 3
+    for line in lines:
+        assert line.shape == (25, 3) and line.dtype == np.float32 and line[-1, 2] == 1.0
+    again = sample_free(model, steps=25, lines=3, bias=0.5, seed=1)
+    for a, b in zip(lines, again):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(lines[0], sample_free(model, steps=25, seed=2)[0])
+
+
+def test_sample_free_refuses_bad_input(tiny):
+    with pytest.raises(UsageError, match="synthesis network"):
+        sample_free(tiny.load(), steps=5)
+    for steps, lines in ((0, 1), (5, 0)):
+        with pytest.raises(UsageError):
+            sample_free(tiny.load(PREDICTION), steps=steps, lines=lines)
+
+
+# --- `hw sample` ------------------------------------------------------------------------------------
+
+
+def test_sample_cli_writes_svg(home, tmp_path):
+    out = tmp_path / "free.svg"
+    result = hw("sample", "-o", out, "--model", PREDICTION, "--steps", 60, "--seed", 1)
+    assert_ok(result)
+    check_svg(out)
+    again = tmp_path / "again.svg"
+    assert_ok(hw("sample", "-o", again, "--model", PREDICTION, "--steps", 60, "--seed", 1))
+    assert again.read_bytes() == out.read_bytes()
+    other = tmp_path / "other.svg"
+    assert_ok(hw("sample", "-o", other, "--model", PREDICTION, "--steps", 60, "--seed", 2))
+    assert other.read_bytes() != out.read_bytes()
+
+
+@pytest.mark.parametrize("suffix", [".json", ".inkml"])
+def test_sample_cli_writes_strokes(home, tmp_path, suffix):
+    from hwcli.data.inkfile import read_ink
+
+    out = tmp_path / f"free{suffix}"
+    assert_ok(hw("sample", "-o", out, "--model", PREDICTION, "--steps", 40, "--seed", 3, "--bias", 1))
+    strokes, text = read_ink(out)
+    assert sum(len(s) for s in strokes) == 40 and text is None
+
+
+@pytest.mark.parametrize(
+    "args, code, fragment",
+    [
+        (["--model", SYNTHESIS], 1, "synthesis network"),
+        (["--model", "no-such-model"], 1, "'no-such-model'"),
+        ([], 1, "'prediction'"),  # no default prediction model installed
+        (["--model", PREDICTION, "--steps", 0], 2, "--steps"),
+        (["--model", PREDICTION, "--bias", -1], 2, "--bias"),
+    ],
+)
+def test_sample_cli_bad_input(home, tmp_path, args, code, fragment):
+    assert_one_line_error(hw("sample", "-o", tmp_path / "x.svg", *args), code, fragment)
+    assert not (tmp_path / "x.svg").exists()
+
+
+def test_sample_cli_bad_extension(home, tmp_path):
+    assert_one_line_error(hw("sample", "-o", tmp_path / "x.png", "--model", PREDICTION), 2, "x.png")
+
+
+def test_sample_cli_json_is_not_a_picture(home, tmp_path):
+    """The JSON written by `hw sample` is stroke data a program can load (no SVG inside)."""
+    out = tmp_path / "free.json"
+    assert_ok(hw("sample", "-o", out, "--model", PREDICTION, "--steps", 10, "--seed", 0))
+    document = json.loads(out.read_text())
+    assert document["y_down"] is False and len(document["strokes"]) >= 1

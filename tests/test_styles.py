@@ -1,0 +1,226 @@
+"""Priming (paper section 5.5): `--style line:ID` from the model's dataset, the user's own ink as
+JSON and as a hand-written InkML file (tests/fixtures/styles), fitting ink to the model's scale,
+and every bad style file answered with one clear error line.
+"""
+
+# The session's fixtures come from test_sampling; pytest passes them as arguments of the same name.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_sampling import (  # noqa: F401 - session fixtures and CLI helpers
+    STRIDE,
+    SYNTHESIS,
+    assert_ok,
+    assert_one_line_error,
+    check_svg,
+    home,
+    hw,
+    tiny,
+)
+
+from hwcli.data.inkfile import read_ink
+from hwcli.errors import DataError, UsageError
+from hwcli.sampling import write_lines
+from hwcli.styles import fit_to_model, line_height, load_prime, resample
+
+STYLES = Path(__file__).resolve().parent / "fixtures" / "styles"
+
+
+def write(out, *args, text="hello", model=SYNTHESIS):
+    return hw("write", text, "-o", out, "--model", model, "--seed", 1, *args)
+
+
+# --- the library ------------------------------------------------------------------------------------
+
+
+def test_json_and_inkml_fixtures_hold_the_same_ink():
+    """hi.inkml is hi.json in screen coordinates (y down, 300 lower), its arch as first differences."""
+    json_strokes, json_text = read_ink(STYLES / "hi.json")
+    inkml_strokes, inkml_text = read_ink(STYLES / "hi.inkml")
+    assert json_text == inkml_text == "hi"
+    assert len(json_strokes) == len(inkml_strokes) == 4
+    for a, b in zip(json_strokes, inkml_strokes):
+        np.testing.assert_array_equal(a, b + [0.0, 300.0])
+
+
+def test_a_dataset_line_primes_in_the_models_units(tiny):
+    from hwcli.data import dataset
+    from hwcli.data.ink import coarsen
+
+    model = tiny.load()
+    prime = load_prime(f"line:{tiny.line_id}", model)
+    data = dataset.load(tiny.dataset)
+    assert prime.text == tiny.line_text
+    np.testing.assert_array_equal(prime.offsets, coarsen(data.line(data.index_of(tiny.line_id)), STRIDE))
+    assert load_prime(f"line:{tiny.line_id}", model, "my words").text == "my words"
+
+
+@pytest.mark.parametrize("name", ["hi.json", "hi.inkml"])
+def test_a_user_file_primes(tiny, name):
+    prime = load_prime(str(STYLES / name), tiny.load())
+    assert prime.text == "hi"
+    assert prime.offsets.shape == (sum(len(s) for s in read_ink(STYLES / name)[0]), 3)
+    assert prime.offsets[:, 2].sum() == 4  # four strokes, each ends once
+
+
+def test_priming_changes_the_ink_and_json_equals_inkml(tiny):
+    model = tiny.load()
+    plain = write_lines(model, ["hello"], seed=2)[0]
+    from_json = write_lines(model, ["hello"], seed=2, prime=load_prime(str(STYLES / "hi.json"), model))[0]
+    from_inkml = write_lines(model, ["hello"], seed=2, prime=load_prime(str(STYLES / "hi.inkml"), model))[0]
+    assert len(plain) != len(from_json) or not np.array_equal(plain, from_json)
+    np.testing.assert_array_equal(from_json, from_inkml)  # offsets do not see where the ink sits
+
+
+def test_user_ink_is_fitted_to_an_exported_models_scale(tiny):
+    """The exported model carries its data's line height and pen step: user ink in any units is scaled
+    to that height and resampled to that step before the network sees it."""
+    from hwcli.models import checkpoint
+
+    model = checkpoint.load(tiny.exported)
+    target_height, target_step = model.info["line_height"], model.info["pen_step"]
+    assert target_height > 0 and target_step > 0
+    strokes, _ = read_ink(STYLES / "hi.json")
+    for scale in (0.01, 1.0, 50.0):  # millimetres, whiteboard units, screen pixels at high DPI
+        fitted = fit_to_model([s * scale for s in strokes], model.info)
+        assert line_height(fitted) == pytest.approx(target_height, rel=0.05)
+        steps = np.concatenate([np.hypot(*np.diff(s, axis=0).T) for s in fitted if len(s) > 1])
+        assert steps.max() <= target_step * 1.0001
+        assert np.median(steps) == pytest.approx(target_step, rel=0.25)
+
+
+def test_without_a_scale_user_ink_is_kept_as_is(tiny):
+    strokes, _ = read_ink(STYLES / "hi.json")
+    fitted = fit_to_model(strokes, {})
+    for a, b in zip(fitted, strokes):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_resample_keeps_both_ends():
+    stroke = np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 7.0]])
+    points = resample(stroke, 2.0)
+    np.testing.assert_array_equal(points[0], stroke[0])
+    np.testing.assert_array_equal(points[-1], stroke[-1])
+    assert np.hypot(*np.diff(points, axis=0).T).max() <= 2.0 + 1e-9
+
+
+def test_a_transcription_over_several_lines_is_one_line_of_text(tiny):
+    assert read_ink(STYLES / "multiline.inkml")[1] == "hi\n    hi"
+    assert load_prime(str(STYLES / "multiline.inkml"), tiny.load()).text == "hi hi"
+
+
+def test_library_errors(tiny):
+    model = tiny.load()
+    with pytest.raises(DataError, match="no strokes"):
+        load_prime(str(STYLES / "onepoint.json"), model)
+    with pytest.raises(UsageError, match="--style-text"):
+        load_prime(str(STYLES / "notext.json"), model)
+    assert load_prime(str(STYLES / "notext.json"), model, "hi").text == "hi"
+    with pytest.raises(UsageError, match="characters the model does not know"):
+        load_prime(str(STYLES / "notext.json"), model, "hi \u20ac")
+
+
+# --- `hw write --style` -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("style", ["hi.json", "hi.inkml", "multiline.inkml"])
+def test_write_with_a_style_file(home, tmp_path, style):
+    out = tmp_path / "styled.svg"
+    assert_ok(write(out, "--style", STYLES / style))
+    check_svg(out)
+
+
+def test_write_with_a_dataset_line(home, tiny, tmp_path):
+    out, again = tmp_path / "line.svg", tmp_path / "again.svg"
+    assert_ok(write(out, "--style", f"line:{tiny.line_id}"))
+    assert_ok(write(again, "--style", f"line:{tiny.line_id}"))
+    check_svg(out)
+    assert out.read_bytes() == again.read_bytes()
+    plain = tmp_path / "plain.svg"
+    assert_ok(write(plain))
+    assert plain.read_bytes() != out.read_bytes()
+
+
+def test_write_with_style_text(home, tmp_path):
+    out = tmp_path / "notext.svg"
+    assert_ok(write(out, "--style", STYLES / "notext.json", "--style-text", "hi"))
+    check_svg(out)
+
+
+def test_an_exported_model_scales_the_style_and_writes(home, tiny, tmp_path):
+    out = tmp_path / "half.svg"
+    assert_ok(write(out, "--style", STYLES / "hi.inkml", model=tiny.exported))
+    check_svg(out)
+
+
+@pytest.mark.parametrize(
+    "style, code, fragments",
+    [
+        ("nostrokes.json", 1, ["nostrokes.json", "no strokes"]),
+        ("nostrokes.inkml", 1, ["nostrokes.inkml", "no strokes"]),
+        ("onepoint.json", 1, ["no strokes"]),
+        ("malformed.json", 1, ["malformed.json", "not valid JSON"]),
+        ("malformed.inkml", 1, ["malformed.inkml", "not valid XML"]),
+        ("missing.json", 1, ["missing.json"]),
+        ("notext.json", 2, ["notext.json", "--style-text"]),
+    ],
+)
+def test_bad_style_files(home, tmp_path, style, code, fragments):
+    out = tmp_path / "x.svg"
+    assert_one_line_error(write(out, "--style", STYLES / style), code, *fragments)
+    assert not out.exists()
+
+
+def test_a_style_that_is_no_file_and_no_name(home, tmp_path):
+    assert_one_line_error(write(tmp_path / "x.svg", "--style", "no-such-style"), 2, "'no-such-style'")
+
+
+def test_a_style_file_of_another_kind(home, tmp_path):
+    text = tmp_path / "style.txt"
+    text.write_text("hi")
+    assert_one_line_error(write(tmp_path / "x.svg", "--style", text), 1, "style.txt", ".json")
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    assert_one_line_error(write(tmp_path / "x.svg", "--style", folder), 1, "folder.json", "folder")
+
+
+def test_an_unreadable_style_file(home, tmp_path, monkeypatch):
+    style = tmp_path / "locked.json"
+    style.write_text((STYLES / "hi.json").read_text())
+    original = Path.read_bytes
+
+    def read_bytes(self):
+        if self == style:
+            raise PermissionError(13, "Permission denied", str(self))
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    assert_one_line_error(write(tmp_path / "x.svg", "--style", style), 1, "locked.json", "Permission denied")
+
+
+def test_garbage_bytes_in_a_style_file(home, tmp_path):
+    style = tmp_path / "garbage.json"
+    style.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    assert_one_line_error(write(tmp_path / "x.svg", "--style", style), 1, "garbage.json")
+
+
+def test_style_text_the_model_cannot_write(home, tmp_path):
+    assert_one_line_error(
+        write(tmp_path / "x.svg", "--style", STYLES / "notext.json", "--style-text", "hi \u20ac"), 2, "'\u20ac'"
+    )
+
+
+def test_unknown_dataset_line(home, tmp_path):
+    assert_one_line_error(write(tmp_path / "x.svg", "--style", "line:no-such-line"), 1, "'no-such-line'")
+
+
+def test_dataset_line_without_a_dataset(home, tiny, tmp_path):
+    """An exported model forgets its training data's path: line:ID then needs the default dataset."""
+    assert_one_line_error(
+        write(tmp_path / "x.svg", "--style", f"line:{tiny.line_id}", model=tiny.exported), 1, "hw preprocess"
+    )
