@@ -7,6 +7,7 @@ units (y up) plus a JSON header. Load it with `hwcli.data.dataset.load(path)`.
 from __future__ import annotations
 
 import json
+import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -119,7 +120,6 @@ def _stored_xy(xy: np.ndarray) -> np.ndarray:
 def _write_npz(handle, arrays: dict[str, np.ndarray]) -> None:
     """A compressed .npz (what np.load reads) with fixed entry times, so the same arrays give the same bytes."""
     import io
-    import zipfile
 
     with zipfile.ZipFile(handle, mode="w") as archive:
         for name, array in arrays.items():
@@ -160,7 +160,7 @@ def load(path: Path | str) -> Dataset:
             data = Dataset(
                 np.column_stack([xy, eos]), npz["starts"], npz["ids"], npz["texts"], npz["split"], meta
             )
-    except (OSError, ValueError, KeyError, zlib.error, EOFError) as error:
+    except (OSError, ValueError, KeyError, zlib.error, EOFError, zipfile.BadZipFile) as error:
         raise DataError(f"{path} is not a dataset file written by `hw preprocess` ({error})") from None
     if meta.get("format_version", 0) > FORMAT_VERSION:
         raise DataError(f"{path} was written by a newer hw (format {meta['format_version']}); upgrade hw")

@@ -6,6 +6,7 @@ checkpoints; losses are summed over ranks. Without torchrun this is a no-op.
 
 from __future__ import annotations
 
+import gc
 import os
 
 import torch
@@ -55,4 +56,8 @@ def barrier() -> None:
 
 def teardown() -> None:
     if dist.is_available() and dist.is_initialized():
+        # DistributedDataParallel sits in a reference cycle and its reducer holds the group: left to
+        # interpreter exit, gloo's threads can outlive it and abort the process. Free it first
+        # (the caller drops its reference to the wrapper before calling this).
+        gc.collect()
         dist.destroy_process_group()

@@ -118,6 +118,7 @@ def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: Tr
         status = fit(trained, optimizer, train, valid, options, state, save, device, callback)
         distributed.barrier()
     finally:
+        del trained  # the DDP wrapper: it must go before the process group (distributed.teardown)
         distributed.teardown()
     return {"status": status, "epochs": state.epoch, "steps": state.global_step, "skipped": state.skipped,
             "best_validation": state.best_validation, "history": state.history, "model_dir": str(model_dir)}

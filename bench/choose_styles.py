@@ -1,0 +1,81 @@
+"""Choose the built-in styles: prime the model with candidate training lines (one per
+form, so many writers), write sentences in each style, and let the independent
+judge read them. Prints one JSON object per candidate (mean CER), best first;
+`--save DIR` writes the best `--keep` as style files (JSON with their text).
+
+    python bench/choose_styles.py --model NAME --dataset FILE [--candidates 16] [--save hwcli/assets/styles]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from hwcli.data import dataset as datasets
+from hwcli.data.alphabet import Alphabet
+from hwcli.data.ink import coarsen, offsets_to_strokes
+from hwcli.data.inkfile import write_ink
+from hwcli.models import store
+from hwcli.sampling import Prime, write_lines
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT.parent / "shared" / "tools" / "legibility"))
+
+
+def candidates(data, alphabet: Alphabet, count: int, stride: int) -> list[tuple[str, Prime]]:
+    """Training lines of 25-45 writable characters, one per form, spread over the data."""
+    seen, found = set(), []
+    for i in data.indices(datasets.TRAIN):
+        text, form = str(data.texts[i]), str(data.ids[i]).rsplit("-", 1)[0]
+        if form in seen or not 25 <= len(text) <= 45 or alphabet.missing(text):
+            continue
+        seen.add(form)
+        found.append((str(data.ids[i]), Prime(coarsen(data.line(i), stride), text)))
+    step = max(1, len(found) // count)
+    return found[::step][:count]
+
+
+def mean_cer(judge, model, sentences: list[str], prime: Prime | None, bias: float) -> float:
+    from judge import cer, normalize_text
+
+    inks = write_lines(model, sentences, bias=bias, seed=0, prime=prime)
+    strokes = [[s * np.array([1.0, -1.0]) for s in offsets_to_strokes(ink)] for ink in inks]  # judge wants y down
+    reads = judge.read_many(strokes)
+    return float(np.mean([cer(r, normalize_text(t)) for r, t in zip(reads, sentences)]))
+
+
+def main() -> None:
+    from judge import Judge
+
+    parser = argparse.ArgumentParser(description="choose built-in styles by legibility")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--dataset", type=Path, required=True)
+    parser.add_argument("--candidates", type=int, default=16)
+    parser.add_argument("--sentences", type=int, default=24)
+    parser.add_argument("--bias", type=float, default=0.75)
+    parser.add_argument("--keep", type=int, default=4)
+    parser.add_argument("--save", type=Path)
+    args = parser.parse_args()
+    model = store.load(args.model, "synthesis")
+    data = datasets.load(args.dataset)
+    sentences = [s for s in (ROOT / "bench" / "sentences.txt").read_text().splitlines() if s.strip()]
+    sentences = sentences[:: max(1, len(sentences) // args.sentences)][: args.sentences]
+    judge = Judge()
+    print(json.dumps({"style": None, "mean_cer": round(mean_cer(judge, model, sentences, None, args.bias), 4)}))
+    scored = []
+    for line_id, prime in candidates(data, Alphabet(model.alphabet), args.candidates, int(model.info.get("stride", 1))):
+        score = mean_cer(judge, model, sentences, prime, args.bias)
+        scored.append((score, line_id, prime))
+        print(json.dumps({"style": line_id, "text": prime.text, "mean_cer": round(score, 4)}), flush=True)
+    scored.sort(key=lambda s: s[0])
+    if args.save:
+        for score, line_id, prime in scored[: args.keep]:
+            write_ink(args.save / f"{line_id}.json", offsets_to_strokes(prime.offsets), prime.text)
+
+
+if __name__ == "__main__":
+    main()
