@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from test_training import sample_dataset, tiny_dataset  # noqa: F401 - session fixtures, shared dataset files
 
 from hwcli.data import dataset as datasets
 from hwcli.models import checkpoint as ckpt
 from hwcli.training import loop
 from hwcli.training.batches import prepare
-from test_training import sample_dataset, tiny_dataset  # noqa: F401 - session fixtures, shared dataset files
 
 TIMEOUT_S = 240  # a hang (mismatched collectives) fails the test instead of blocking the suite
 

@@ -3,7 +3,12 @@
 import numpy as np
 import pytest
 
-from hwcli.data.ink import MAX_PEN_DOWN_STEP, offsets_to_strokes, remove_recording_errors, strokes_to_offsets
+from hwcli.data.ink import (
+    MAX_PEN_DOWN_STEP,
+    offsets_to_strokes,
+    remove_recording_errors,
+    strokes_to_offsets,
+)
 
 
 def test_offsets_by_hand():

@@ -1,7 +1,6 @@
 """Rendering: text wrapping, page layout, SVG output and the inspect figures."""
 
 import re
-import shutil
 import struct
 import subprocess
 import zlib

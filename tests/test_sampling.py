@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from cli_checks import assert_ok, assert_one_line_error  # noqa: F401 - re-exported to the other CLI tests
 from typer.testing import CliRunner
 
 from hwcli.cli import app
@@ -115,24 +116,6 @@ def home(tiny, monkeypatch) -> Path:
 
 def hw(*args, input: str | None = None):
     return runner.invoke(app, [str(a) for a in args], input=input)
-
-
-def assert_ok(result):
-    assert result.exit_code == 0, result.output
-    assert "Traceback" not in result.output and "error" not in result.stderr, result.output
-
-
-def assert_one_line_error(result, code: int, *fragments: str):
-    """Exit `code` (handled, not a crash), exactly one 'error:' line on stderr, no traceback."""
-    assert result.exit_code == code, result.output
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ") and "internal error" not in lines[0], lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    assert result.stdout == ""
 
 
 _NUMBER = r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"

@@ -7,7 +7,12 @@ import pytest
 
 from hwcli.data import dataset
 from hwcli.data.preprocess import preprocess
-from hwcli.data.svc2004 import is_svc2004, parse_signature, read_signatures, signature_key
+from hwcli.data.svc2004 import (
+    is_svc2004,
+    parse_signature,
+    read_signatures,
+    signature_key,
+)
 
 
 def test_signature_names():

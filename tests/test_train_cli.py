@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from cli_checks import assert_ok, assert_one_line_error
+from test_training import sample_dataset, tiny_dataset  # noqa: F401 - session fixtures, shared dataset files
 from typer.testing import CliRunner
 
 from hwcli.cli import app
 from hwcli.models import checkpoint as ckpt
-from test_training import sample_dataset, tiny_dataset  # noqa: F401 - session fixtures, shared dataset files
 
 runner = CliRunner()
 TINY = ["--hidden", "16", "--layers", "1", "--mixtures", "3", "--batch-size", "8"]
@@ -22,24 +23,6 @@ SVC2004 = Path(__file__).resolve().parents[2] / "shared" / "data" / "svc2004" / 
 
 def hw(*args):
     return runner.invoke(app, [str(a) for a in args])
-
-
-def assert_ok(result):
-    assert result.exit_code == 0, result.output
-    assert "Traceback" not in result.output and "error" not in result.stderr
-
-
-def assert_one_line_error(result, code: int, *fragments: str):
-    """Exit `code`, a handled exit (not a crash caught by the runner), one line on stderr, no traceback."""
-    assert result.exit_code == code, result.output
-    assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in result.output
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ") and "internal error" not in lines[0], lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    assert result.stdout == ""
 
 
 def model_state(hw_home: Path, name: str) -> dict:

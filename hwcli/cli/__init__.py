@@ -6,8 +6,8 @@ Heavy modules (torch, numpy) are imported inside command bodies so that
 
 from __future__ import annotations
 
-import os
 import functools
+import os
 from typing import Annotated, Optional
 
 import typer
@@ -77,7 +77,7 @@ def root(
 
 
 # Each module adds its command to `app` on import; the order here is the order in `hw --help`.
-from hwcli.cli import preprocess, train, sample, write, inspect, models  # noqa: E402,F401
+from hwcli.cli import inspect, models, preprocess, sample, train, write  # noqa: E402,F401
 
 
 def main() -> None:

@@ -56,12 +56,12 @@ def train(
 
     Example: [bold]hw train synthesis --epochs 30[/bold]  (Ctrl-C saves; `--resume` continues.)
     """
+    import signal
+
     from hwcli import paths
     from hwcli.cli.progress import TrainingReporter
     from hwcli.training.loop import TrainOptions
     from hwcli.training.session import run
-
-    import signal
 
     # A scheduler's SIGTERM saves like Ctrl-C (background jobs may ignore SIGINT).
     signal.signal(signal.SIGTERM, signal.default_int_handler)

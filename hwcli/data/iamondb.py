@@ -19,7 +19,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 STROKES_ARCHIVE = "lineStrokes-all.tar.gz"
 ASCII_ARCHIVE = "ascii-all.tar.gz"
 TRAINING_LIST = "training_set.txt"

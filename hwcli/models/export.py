@@ -11,7 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hwcli.data.dataset import TRAIN, load as load_dataset
+from hwcli.data.dataset import TRAIN
+from hwcli.data.dataset import load as load_dataset
 from hwcli.data.ink import coarsen, offsets_to_strokes
 from hwcli.models import checkpoint, store
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from hwcli.errors import DataError, UsageError
 from hwcli.atomic import atomic_write
+from hwcli.errors import DataError, UsageError
 from hwcli.render.svg import XML_DECLARATION, path_data
 
 # Heat colours: white for zero, through yellow, orange and red to a dark red
