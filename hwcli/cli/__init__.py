@@ -77,7 +77,7 @@ def root(
 
 
 # Each module adds its command to `app` on import; the order here is the order in `hw --help`.
-from hwcli.cli import inspect, models, preprocess, sample, train, write  # noqa: E402,F401
+from hwcli.cli import preprocess, train, sample, write, inspect, models  # noqa: E402,F401  # isort: skip
 
 
 def main() -> None:
