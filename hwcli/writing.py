@@ -20,11 +20,14 @@ class Page:
     strokes: list[np.ndarray]  # the placed page, absolute, y up
     substitutions: dict = field(default_factory=dict)
 
-    def save(self, path: Path, kind: str, *, stroke_width=None, color="black", page_width_mm=None, animate=False):
+    def save(self, path: Path, kind: str, *, stroke_width=None, color="black", page_width_mm=None, animate=False,
+             margin_letters=None):
         if kind == "svg":
-            from hwcli.render.svg import write_svg
+            from hwcli.render.svg import letter_size, write_svg
 
-            write_svg(path, self.strokes, stroke_width=stroke_width, color=color, page_width_mm=page_width_mm, animate=animate)
+            margin = None if margin_letters is None else margin_letters * letter_size(self.strokes)
+            write_svg(path, self.strokes, stroke_width=stroke_width, color=color, margin=margin,
+                      page_width_mm=page_width_mm, animate=animate)
         else:
             from hwcli.data.inkfile import write_ink
 

@@ -181,6 +181,27 @@ def test_page_width_sets_millimetres(home, tmp_path):
     assert float(root.get("height")[:-2]) == pytest.approx(120 * height / width, rel=1e-4)
 
 
+def test_margin_widens_the_view_box_by_letter_sizes(home, tmp_path):
+    from hwcli.data.inkfile import read_ink
+    from hwcli.render.svg import letter_size
+
+    boxes = {}
+    for margin in (0, 2):
+        out = tmp_path / f"m{margin}.svg"
+        assert_ok(write(out, "hello", "--seed", 1, "--margin", margin, "--stroke-width", 0.1))
+        root, _ = check_svg(out)
+        boxes[margin] = [float(v) for v in root.get("viewBox").split()]
+    assert_ok(write(tmp_path / "ink.json", "hello", "--seed", 1))
+    strokes, _ = read_ink(tmp_path / "ink.json")
+    size = letter_size(strokes)
+    assert boxes[2][2] - boxes[0][2] == pytest.approx(4 * size, rel=1e-3)  # 2 letter sizes on each side
+    assert boxes[2][0] == pytest.approx(boxes[0][0] - 2 * size, rel=1e-3)
+
+
+def test_negative_margin_is_refused(home, tmp_path):
+    assert_one_line_error(write(tmp_path / "x.svg", "hello", "--margin", -1), 2, "--margin")
+
+
 def test_animate_adds_the_animation(home, tmp_path):
     plain, animated = tmp_path / "plain.svg", tmp_path / "animated.svg"
     assert_ok(write(plain, "hello", "--seed", 1))

@@ -52,6 +52,7 @@ def write(
     style_text: Annotated[Optional[str], typer.Option(help="The words the style ink shows (when its file has no text).", rich_help_panel=STYLE)] = None,
     width: Annotated[int, typer.Option(help="Wrap lines at this many characters.", rich_help_panel=PAGE)] = 50,
     line_spacing: Annotated[float, typer.Option(help="Baseline to baseline, in line heights.", rich_help_panel=PAGE)] = 3.0,
+    margin: Annotated[Optional[float], typer.Option(help="Space around the ink, in letter sizes [default: 0.5].", rich_help_panel=PAGE)] = None,
     stroke_width: Annotated[Optional[float], typer.Option(help="Pen width in ink units [default: from the letter size].", rich_help_panel=PAGE)] = None,
     color: Annotated[str, typer.Option(help="Ink colour (any SVG colour).", rich_help_panel=PAGE)] = "black",
     page_width: Annotated[Optional[float], typer.Option(help="Physical width of the SVG in mm.", rich_help_panel=PAGE)] = None,
@@ -70,10 +71,13 @@ def write(
     kinds = [output_kind(path) for path in output]
     if bias < 0:
         raise UsageError(f"--bias must be >= 0, not {bias}")
+    if margin is not None and margin < 0:
+        raise UsageError(f"--margin must be >= 0, not {margin}")
     page = write_page(read_text(text), model_name=model, bias=bias, seed=seed, style=style, style_text=style_text,
                       width=width, line_spacing=line_spacing, substitute=not strict)
     for old, new in page.substitutions.items():
         console.print(f"note: wrote {old!r} as {new!r} (the model has no {old!r})", highlight=False)
     for path, kind in zip(output, kinds):
-        page.save(path, kind, stroke_width=stroke_width, color=color, page_width_mm=page_width, animate=animate)
+        page.save(path, kind, stroke_width=stroke_width, color=color, page_width_mm=page_width, animate=animate,
+                  margin_letters=margin)
         console.print(f"wrote {path}", highlight=False)
