@@ -72,7 +72,9 @@ def load_prime(style: str, model, text: str | None = None) -> Prime:
     prime_text = " ".join((text or file_text or "").split())
     if not prime_text:
         raise UsageError(f"{source} has no text: give the words it shows with --style-text")
-    return _checked(Prime(strokes_to_offsets(fit_to_model(strokes, model.info)), prime_text), model)
+    if source != builtin:  # built-in styles are training lines already in the model's units and pace
+        strokes = fit_to_model(strokes, model.info)
+    return _checked(Prime(strokes_to_offsets(strokes), prime_text), model)
 
 
 def _dataset_prime(line_id: str, model, text: str | None) -> Prime:
