@@ -11,6 +11,7 @@ import torch
 
 from hwcli.data.ink import offsets_to_strokes
 from hwcli.models import mdn
+from hwcli.sampling import DEFAULT_BIAS
 
 # A character the window dwells on this many times longer than the median
 # character is reported as a lag.
@@ -75,7 +76,7 @@ def next_point_density(model, offsets: np.ndarray, text: str, grid=DENSITY_GRID)
     return total.view(grid).numpy(), (xs[0], xs[-1], ys[0], ys[-1])
 
 
-def inspect_text(model, text: str, bias: float = 0.75, seed: int | None = None) -> Inspection:
+def inspect_text(model, text: str, bias: float = DEFAULT_BIAS, seed: int | None = None) -> Inspection:
     from hwcli.data.alphabet import Alphabet
     from hwcli.sampling import write_lines
 

@@ -11,6 +11,7 @@ import numpy as np
 
 from hwcli.data.ink import offsets_to_strokes
 from hwcli.errors import UsageError
+from hwcli.sampling import DEFAULT_BIAS
 
 
 @dataclass
@@ -34,7 +35,7 @@ class Page:
             write_ink(path, self.strokes, "\n".join(self.lines))
 
 
-def write_page(text: str, model_name: str | None = None, bias: float = 0.75, seed: int | None = None,
+def write_page(text: str, model_name: str | None = None, bias: float = DEFAULT_BIAS, seed: int | None = None,
                style: str | None = None, style_text: str | None = None, width: int = 50,
                line_spacing: float = 3.0, substitute: bool = True, model=None) -> Page:
     """Sample `text` as handwriting. Validates everything before the model runs."""

@@ -285,3 +285,10 @@ def test_bad_output_extension(home, tmp_path, name):
 )
 def test_bad_numbers(home, tmp_path, args, fragment):
     assert_one_line_error(write(tmp_path / "x.svg", "hello", *args), 2, fragment)
+
+
+def test_cli_default_bias_is_the_library_default():
+    from hwcli import sampling
+    from hwcli.cli import write as write_command
+
+    assert write_command.DEFAULT_BIAS == sampling.DEFAULT_BIAS

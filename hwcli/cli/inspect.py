@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from hwcli.cli import app, error_boundary
+from hwcli.cli.write import DEFAULT_BIAS
 
 
 @app.command()
@@ -16,7 +17,7 @@ def inspect(
     text: Annotated[str, typer.Argument(help="One line of text to write and inspect.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The figure (.svg).")],
     model: Annotated[Optional[str], typer.Option(help="Model name or .pt file [default: the shipped model].")] = None,
-    bias: Annotated[float, typer.Option(help="Sampling bias b >= 0.")] = 0.75,
+    bias: Annotated[float, typer.Option(help="Sampling bias b >= 0.")] = DEFAULT_BIAS,
     seed: Annotated[Optional[int], typer.Option(help="Seed for reproducible ink.")] = None,
 ) -> None:
     """Write TEXT and plot the window weights phi(t, u) over it (paper Figs. 10 and 13).
