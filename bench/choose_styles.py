@@ -56,7 +56,7 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, required=True)
     parser.add_argument("--candidates", type=int, default=16)
     parser.add_argument("--sentences", type=int, default=24)
-    parser.add_argument("--bias", type=float, default=0.5)
+    parser.add_argument("--bias", type=float, default=0.75)
     parser.add_argument("--keep", type=int, default=4)
     parser.add_argument("--save", type=Path)
     args = parser.parse_args()

@@ -2,7 +2,7 @@
 sentences, not dataset lines), read back by the independent judge in
 ../shared/tools/legibility. Prints one JSON object per bias.
 
-    python bench/legibility.py [--model NAME] [--bias 0.5 ...] [--out DIR] [--limit N]
+    python bench/legibility.py [--model NAME] [--bias 0.75 ...] [--out DIR] [--limit N]
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def judge(manifest: list[dict], out: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description="legibility of hw write, by the independent judge")
     parser.add_argument("--model")
-    parser.add_argument("--bias", type=float, nargs="+", default=[0.5])
+    parser.add_argument("--bias", type=float, nargs="+", default=[0.75])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--limit", type=int, default=0)
     args = parser.parse_args()

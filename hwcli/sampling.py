@@ -22,7 +22,7 @@ from hwcli.models.lstm import LSTMStepper
 
 # The bias `hw write` uses unless told otherwise: of 0, 0.5, 0.75 and 1.0 it gave the
 # shipped model the lowest mean character error rate (bench/legibility.py, docs/model-card.md).
-DEFAULT_BIAS = 0.5
+DEFAULT_BIAS = 0.75
 # A line may take at most this many times the data's average steps per character,
 # then it is cut: the backstop for the stopping rule (section 5.3).
 MAX_PACE = 3.0
