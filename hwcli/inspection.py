@@ -45,12 +45,11 @@ def focus_report(phi: np.ndarray, text: str):
 def next_point_density(model, offsets: np.ndarray, text: str, grid=DENSITY_GRID):
     """Sum over steps of the predicted density of the next pen position, on a grid over the ink."""
     from hwcli.data.alphabet import Alphabet
-    from hwcli.sampling import one_hot
+    from hwcli.sampling import normalise, one_hot
 
     net = model.network
     alphabet = Alphabet(model.alphabet)
-    x = torch.as_tensor(offsets, dtype=torch.float32).clone()
-    x[:, :2] = (x[:, :2] - model.mean) / model.std
+    x = normalise(offsets, model)
     # The sampler's first input is a zero row (sampling.write_lines): feed it too, so that
     # y_hat[t + 1] is the very prediction the point after step t was drawn from.
     x = torch.cat([torch.zeros(1, 3), x])  # (T + 1, 3)

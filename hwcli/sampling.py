@@ -86,7 +86,8 @@ def _denormalise(x: np.ndarray, model: LoadedModel) -> np.ndarray:
     return out
 
 
-def _normalise(offsets: np.ndarray, model: LoadedModel) -> torch.Tensor:
+def normalise(offsets: np.ndarray, model: LoadedModel) -> torch.Tensor:
+    """Stroke-3 offsets in source units -> the network's input units (the model's mean and std)."""
     x = torch.as_tensor(offsets, dtype=torch.float32).clone()
     x[:, :2] = (x[:, :2] - model.mean) / model.std
     return x
@@ -122,7 +123,7 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
     stepper = SynthesisStepper(net, text)
     x = torch.zeros(B, 3, device=device)
     if prime is not None:
-        primed = _normalise(prime.offsets, model).to(device)
+        primed = normalise(prime.offsets, model).to(device)
         for row in primed[:-1]:
             stepper.step(row.expand(B, 3))
         x = primed[-1].expand(B, 3).clone()
