@@ -3,6 +3,9 @@
 * steps_per_second_batch1: hwcli.sampling.write_lines on a paper-size synthesis network
   (3 x 400 cells, 20 + 10 mixtures, 80 classes) with random weights and the window held
   still, so every line runs to the step cap: a fixed, known number of steps.
+  naive_steps_per_second: the reference, in the same run: the torch network's own forward
+  pass called on one-step sequences with its state carried (how the public implementations
+  sample), drawing from the same mixture sampler; speedup_over_naive is their ratio.
 * write_good_morning_seconds: `hw write "Good morning" -o out.svg` in a fresh process, as a
   user runs it; import_torch_seconds: `python -c "import torch"` in the same run; their
   difference is what hw adds (loading the model, sampling, layout, SVG).
@@ -75,6 +78,29 @@ def steps_per_second(chars: int, repeats: int) -> tuple[float, int]:
     return steps / best, steps
 
 
+def naive_steps_per_second(chars: int, steps: int) -> float:
+    """The reference rate: the torch forward pass one step at a time (see the module docstring)."""
+    import numpy as np
+    import torch
+
+    from hwcli.data.alphabet import Alphabet
+    from hwcli.models import mdn
+    from hwcli.models.stepper import one_hot
+
+    model = hold_window_still(paper_model())
+    net, alphabet = model.network, Alphabet(model.alphabet)
+    codes = alphabet.encode((LINE * 4)[:chars])
+    text = torch.from_numpy(one_hot([codes], alphabet.size, len(codes) + 1))
+    rng = np.random.default_rng(0)
+    x, state = torch.zeros(1, 1, 3), None
+    started = time.perf_counter()
+    with torch.no_grad():
+        for _ in range(steps):
+            y_hat, state, _ = net(x, text, state)
+            x = torch.from_numpy(mdn.sample(y_hat[:, 0].numpy(), net.config.mixtures, 0.0, rng))[:, None]
+    return steps / (time.perf_counter() - started)
+
+
 def timed(command: list[str], env: dict, repeats: int) -> float:
     """Best wall time of a command over `repeats` runs (exits non-zero: stop with its message)."""
     best = math.inf
@@ -126,7 +152,9 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     repeats = 1 if args.quick else 3
 
-    rate, steps = steps_per_second(chars=4 if args.quick else 16, repeats=repeats)
+    chars = 4 if args.quick else 16
+    rate, steps = steps_per_second(chars, repeats=repeats)
+    naive = naive_steps_per_second(chars, steps)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         model_args, model_said = pick_model(args.model, tmp, env)
@@ -140,6 +168,8 @@ def main() -> None:
 
     print(json.dumps({
         "steps_per_second_batch1": round(rate, 1),
+        "naive_steps_per_second": round(naive, 1),
+        "speedup_over_naive": round(rate / naive, 2),
         "write_good_morning_seconds": round(good_morning, 3),
         "import_torch_seconds": round(import_torch, 3),
         "write_overhead_seconds": round(good_morning - import_torch, 3),

@@ -45,7 +45,8 @@ def focus_report(phi: np.ndarray, text: str):
 def next_point_density(model, offsets: np.ndarray, text: str, grid=DENSITY_GRID):
     """Sum over steps of the predicted density of the next pen position, on a grid over the ink."""
     from hwcli.data.alphabet import Alphabet
-    from hwcli.sampling import normalise, one_hot
+    from hwcli.models.stepper import one_hot
+    from hwcli.sampling import normalise
 
     net = model.network
     alphabet = Alphabet(model.alphabet)
@@ -54,7 +55,7 @@ def next_point_density(model, offsets: np.ndarray, text: str, grid=DENSITY_GRID)
     # y_hat[t + 1] is the very prediction the point after step t was drawn from.
     x = torch.cat([torch.zeros(1, 3), x])  # (T + 1, 3)
     codes = alphabet.encode(text)
-    y_hat, _, _ = net(x[None], one_hot([codes], alphabet.size, len(codes)))
+    y_hat, _, _ = net(x[None], torch.from_numpy(one_hot([codes], alphabet.size, len(codes))))
     y_hat = y_hat[:, 1:]  # (1, T, 1+6M): y_hat[0, t] predicts offsets[t + 1]
     positions = np.cumsum(offsets[:, :2], axis=0)  # (T, 2) pen positions
     low, high = positions.min(0), positions.max(0)

@@ -83,7 +83,7 @@ def test_the_density_uses_the_predictions_the_ink_was_drawn_from(tiny, monkeypat
     original_sample, original_density = mdn.sample, mdn.density
 
     def sample(y_hat, *args, **kwargs):
-        sampled.append(y_hat[0].clone())
+        sampled.append(torch.from_numpy(y_hat[0].copy()))
         return original_sample(y_hat, *args, **kwargs)
 
     def density(y_hat, *args, **kwargs):

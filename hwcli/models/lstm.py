@@ -53,28 +53,6 @@ def lstm_cell(gates: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
     return torch.sigmoid(o) * torch.tanh(c), c
 
 
-class LSTMStepper:
-    """One `nn.LSTM` layer one step at a time, for sampling.
-
-    A whole-sequence LSTM call costs about a millisecond of fixed overhead on
-    CPU, so stepping uses its weights directly: [input, h] times one fused
-    matrix per step.
-    """
-
-    def __init__(self, layer: nn.LSTM):
-        self.weight = torch.cat([layer.weight_ih_l0, layer.weight_hh_l0], dim=1).t().contiguous()  # (in+H, 4H)
-        self.bias = (layer.bias_ih_l0 + layer.bias_hh_l0).detach()
-        self.hidden = layer.hidden_size
-
-    def __call__(self, inp: Tensor, state: tuple[Tensor, Tensor] | None):
-        if state is None:
-            zeros = inp.new_zeros(inp.shape[0], self.hidden)
-            state = (zeros, zeros)
-        h, c = state
-        h, c = lstm_cell(torch.addmm(self.bias, torch.cat([inp, h], dim=1), self.weight), c)
-        return h, (h, c)
-
-
 def init_forget_bias(bias: Tensor, hidden: int, value: float = 1.0) -> None:
     """Forget gates start open (gate order i, f, g, o) so early gradients flow through time."""
     with torch.no_grad():

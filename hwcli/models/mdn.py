@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -53,19 +54,26 @@ def negative_log_likelihood(y_hat: Tensor, target: Tensor, mixtures: int) -> Ten
     return -(log_mixture + log_bernoulli)
 
 
-@torch.no_grad()
-def sample(y_hat: Tensor, mixtures: int, bias: float = 0.0, generator: torch.Generator | None = None) -> Tensor:
-    """Draw x_{t+1} from the mixture (section 4.1). y_hat (B, 1+6M) -> (B, 3)."""
-    e_hat, log_pi, mu1, mu2, log_s1, log_s2, rho = split_params(y_hat.float(), mixtures, bias)
-    B = y_hat.shape[0]
-    j = torch.multinomial(log_pi.exp(), 1, generator=generator)  # (B, 1)
-    pick = lambda t: t.gather(-1, j).squeeze(-1)  # noqa: E731 - one component per row
-    m1, m2, s1, s2, r = pick(mu1), pick(mu2), pick(log_s1).exp(), pick(log_s2).exp(), pick(rho)
-    n1, n2 = torch.randn(2, B, generator=generator, device=y_hat.device)
-    x1 = m1 + s1 * n1
-    x2 = m2 + s2 * (r * n1 + torch.sqrt((1 - r * r).clamp_min(0)) * n2)
-    eos = (torch.rand(B, generator=generator, device=y_hat.device) < torch.sigmoid(-e_hat)).float()
-    return torch.stack([x1, x2, eos], dim=-1)
+def sample(y_hat: np.ndarray, mixtures: int, bias: float, rng: np.random.Generator) -> np.ndarray:
+    """Draw x_{t+1} from the mixture (section 4.1), in numpy for the step-by-step sampler.
+
+    y_hat (B, 1+6M) -> (B, 3); the same parameters as split_params, bias included.
+    """
+    M, B = mixtures, y_hat.shape[0]
+    pi = y_hat[:, 1 : 1 + M] * (1.0 + bias)
+    pi = np.exp(pi - pi.max(1, keepdims=True))
+    cumulative = np.cumsum(pi, axis=1)  # (B, M), unnormalised
+    uniform = rng.random((2, B), dtype=np.float32)
+    j = (cumulative < uniform[0, :, None] * cumulative[:, -1:]).sum(1).clip(max=M - 1)  # (B,) component
+    # The chosen component's (pi_hat, mu1, mu2, sigma_hat1, sigma_hat2, rho_hat) in one gather.
+    _, mu1, mu2, s1, s2, rho = y_hat[:, 1:].reshape(B, 6, M)[np.arange(B), :, j].T
+    s1, s2, rho = np.exp(s1 - bias), np.exp(s2 - bias), np.tanh(rho)
+    n1, n2 = rng.standard_normal((2, B), dtype=np.float32)
+    x = np.empty((B, 3), np.float32)
+    x[:, 0] = mu1 + s1 * n1
+    x[:, 1] = mu2 + s2 * (rho * n1 + np.sqrt(np.maximum(1 - rho * rho, 0)) * n2)
+    x[:, 2] = uniform[1] * (1 + np.exp(y_hat[:, 0])) < 1  # end of stroke with e = 1 / (1 + exp(e_hat))
+    return x
 
 
 def density(y_hat: Tensor, mixtures: int, points: Tensor, bias: float = 0.0) -> Tensor:
