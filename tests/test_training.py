@@ -120,6 +120,18 @@ def test_resume_gives_identical_weights(kind, optimizer, stop_after, tiny_datase
     assert [e["nats_per_line"] for e in second["history"]] == [e["nats_per_line"] for e in straight["history"]]
 
 
+def test_resume_keeps_the_rate_unless_given_a_new_one(tiny_dataset, tmp_path):
+    """--resume alone continues at the run's own rate; --lr with --resume sets a new one (say, to finish lower)."""
+    model_dir = tmp_path / "rates"
+    train("prediction", tiny_dataset, model_dir, epochs=1, lr=None)  # the default rate
+    train("prediction", tiny_dataset, model_dir, resume=True, epochs=2, lr=None)
+    summary = train("prediction", tiny_dataset, model_dir, resume=True, epochs=3, lr=2e-4)
+    assert [epoch["lr"] for epoch in summary["history"]] == [1e-3, 1e-3, 2e-4]
+    last = ckpt.read(model_dir / "last.pt")["training"]
+    assert [group["lr"] for group in last["optimizer"]["param_groups"]] == [2e-4]
+    assert last["options"]["lr"] == 2e-4
+
+
 def test_ctrl_c_saves_and_resume_is_exact(tiny_dataset, tmp_path):
     """Ctrl-C in the middle of an epoch: last.pt is written first, and --resume ends where a straight run does."""
     train("prediction", tiny_dataset, tmp_path / "straight")

@@ -39,7 +39,9 @@ def train(
     name: Annotated[Optional[str], typer.Option(help="Model name in the cache dir [default: the network's name].")] = None,
     epochs: Annotated[int, typer.Option(help="Passes over the training lines.", rich_help_panel=RUN)] = 30,
     batch_size: Annotated[int, typer.Option(help="Lines per batch (bucketed by length).", rich_help_panel=RUN)] = 32,
-    lr: Annotated[float, typer.Option(help="Learning rate (paper RMSProp: 1e-4).", rich_help_panel=RUN)] = 1e-3,
+    lr: Annotated[float | None, typer.Option(
+        help="Learning rate: 1e-3, or with --resume the run's own rate (paper RMSProp: 1e-4).",
+        rich_help_panel=RUN, show_default=False)] = None,
     optimizer: Annotated[Optimiser, typer.Option(help="adam, or the paper's rmsprop (eqs. 38-41).", rich_help_panel=RUN)] = Optimiser.adam,
     device: Annotated[Device, typer.Option(help="auto picks CUDA when available.", rich_help_panel=RUN)] = Device.auto,
     seed: Annotated[int, typer.Option(help="Seed for weights and batch order.", rich_help_panel=RUN)] = 0,

@@ -18,13 +18,14 @@ from hwcli.training.batches import TrainingData
 
 OUTPUT_GRAD_CLIP = 100.0  # paper section 4: derivatives w.r.t. the network outputs
 LSTM_GRAD_CLIP = 10.0  # paper section 4: derivatives inside the LSTM layers
+DEFAULT_LR = 1e-3  # Adam's usual rate; it trained the shipped models (docs/training.md)
 
 
 @dataclass
 class TrainOptions:
     epochs: int = 30
     batch_size: int = 32
-    lr: float = 1e-3
+    lr: float | None = None  # None: DEFAULT_LR, or on resume the rate the run had
     optimizer: str = "adam"  # "adam" or "rmsprop" (the paper's, eqs. 38-41)
     seed: int = 0
     max_steps: int = 0  # stop after this many optimiser steps in all (0: no limit)
@@ -139,7 +140,8 @@ def fit(network, optimizer, train: TrainingData, valid: TrainingData, options: T
                     save("last", state)
                     last_save = time.monotonic()
             result = evaluate(network, valid, options.batch_size, mixtures, device, (rank, size))
-            state.history.append({"epoch": state.epoch + 1, "step": state.global_step, "seconds": round(state.seconds, 1), **result})
+            state.history.append({"epoch": state.epoch + 1, "step": state.global_step, "seconds": round(state.seconds, 1),
+                                  "lr": optimizer.param_groups[0]["lr"], **result})
             state.epoch += 1
             state.batch_in_epoch = 0
             improved = result["nats_per_line"] < state.best_validation

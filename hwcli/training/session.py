@@ -7,7 +7,7 @@ and `best.pt` (the lowest validation loss so far).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -16,7 +16,7 @@ from hwcli.errors import ModelError, UsageError
 from hwcli.models import checkpoint as ckpt
 from hwcli.training import distributed
 from hwcli.training.batches import prepare
-from hwcli.training.loop import TrainOptions, TrainState, fit, make_optimizer
+from hwcli.training.loop import DEFAULT_LR, TrainOptions, TrainState, fit, make_optimizer
 
 # Paper-rate IAM-OnDB lines have ~16 points per character; every second point
 # keeps the letter shapes and halves the time steps (DEVIATION, docs/training.md).
@@ -47,7 +47,7 @@ def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: Tr
         raise UsageError(f"unknown network {kind!r}; train `synthesis` or `prediction`")
     if stride < 1:
         raise UsageError("--stride must be at least 1")
-    if options.batch_size < 1 or options.epochs < 1 or options.lr <= 0:
+    if options.batch_size < 1 or options.epochs < 1 or (options.lr is not None and options.lr <= 0):
         raise UsageError("--batch-size and --epochs must be at least 1 and --lr positive")
     last_path, best_path = model_dir / "last.pt", model_dir / "best.pt"
     previous = None
@@ -61,11 +61,15 @@ def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: Tr
         for option, flag in (("optimizer", "--optimizer"), ("batch_size", "--batch-size"), ("seed", "--seed")):
             if option in saved and saved[option] != getattr(options, option):
                 raise UsageError(f"{model_dir.name} was trained with {flag} {saved[option]}; resume with {flag} {saved[option]}")
+        # A rate given with --resume takes over (say, a lower one to finish); else the run keeps its own.
+        options = replace(options, lr=options.lr or saved.get("lr") or DEFAULT_LR)
         stride = previous["training"]["data"]["stride"]
         min_char_count = previous["training"]["data"]["min_char_count"]
         dataset_path = Path(previous["training"]["data"]["dataset"])
     elif last_path.exists():
         raise UsageError(f"a model already exists at {model_dir}; use --resume to continue it or another --name")
+    else:
+        options = replace(options, lr=options.lr or DEFAULT_LR)
     min_char_count = MIN_CHAR_COUNT if min_char_count is None else min_char_count
 
     # Window weights far from kappa underflow into float32 denormals, whose
@@ -96,6 +100,8 @@ def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: Tr
     optimizer = make_optimizer(options, network.parameters())
     if previous:
         optimizer.load_state_dict(previous["training"]["optimizer"])
+        for group in optimizer.param_groups:
+            group["lr"] = options.lr  # the loaded state carries the old rate
     trained = distributed.wrap(network, device)
     chars = alphabet.chars if alphabet else ""
     data_info = {"dataset": str(dataset_path), "stride": stride, "min_char_count": min_char_count,
