@@ -29,6 +29,9 @@ MAX_PACE = 3.0
 # After the window passes the last character, let the pen finish its stroke,
 # for at most this many characters' worth of steps.
 FINISH_PACE = 1.0
+# A stroke of at most this many points when the window passes the end was begun
+# after the last character: a stray mark, dropped (docs/model-card.md, failure modes).
+STRAY_POINTS = 2
 
 
 @dataclass
@@ -97,6 +100,7 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
     past_end = np.full(B, -1)  # step at which the rule fired
     stopped_by_rule = np.zeros(B, bool)
     end_steps = np.full(B, max_steps)
+    last_pen_up = np.full(B, -1)  # the step of each line's latest end of stroke
     beyond_at = (np.arange(B), lengths)  # phi(t, U+1) of each line
     outside_text = np.arange(U + 1)[None, :] >= lengths[:, None]  # (B, U+1): no real character
     for t in range(max_steps):
@@ -115,7 +119,10 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
         pen_up = x[:, 2] > 0.5
         finished = ~done & (((past_end >= 0) & (pen_up | (t - past_end >= finish_cap))) | (t + 1 >= cap))
         end_steps[finished] = t + 1
-        done |= finished
+        stray = fired & ~pen_up & (last_pen_up >= 0) & (t - last_pen_up <= STRAY_POINTS)
+        end_steps[stray] = last_pen_up[stray] + 1  # end at the pen-up before the stray stroke
+        done |= finished | stray
+        last_pen_up[pen_up] = t
         if done.all():
             break
     lines = []

@@ -337,6 +337,38 @@ def test_forced_phi_past_the_end_fires_the_rule(tiny, monkeypatch):
     assert len(lines[0]) == 10  # the pen is up at every step: the line ends where the rule fires
 
 
+@pytest.mark.parametrize("pen_ups,length", [((8, 12), 9), ((5, 12), 13)])
+def test_a_stroke_begun_just_before_the_rule_fires_is_dropped(tiny, monkeypatch, pen_ups, length):
+    """The rule fires at step 9. A stroke begun one point before (pen up at step 8) belongs to no
+    character: the line ends at that pen-up. One of four points (pen up at 5) is finished: to step 12."""
+    from hwcli import sampling
+
+    original_step, original_sample = sampling.Stepper.step, mdn.sample
+    calls = {"step": 0, "sample": 0}
+
+    def step(self, x):
+        y_hat, phi = original_step(self, x)
+        calls["step"] += 1
+        if calls["step"] >= 10:
+            phi = np.zeros_like(phi)
+            phi[:, -1] = 1.0
+        return y_hat, phi
+
+    def sample(*args):
+        x = original_sample(*args)
+        x[:, 2] = float(calls["sample"] in pen_ups)
+        calls["sample"] += 1
+        return x
+
+    monkeypatch.setattr(sampling.Stepper, "step", step)
+    monkeypatch.setattr(mdn, "sample", sample)
+    model = steer_window(tiny.load(), 1e-3, pen_up=False)
+    lines, _, stopped = write_lines(model, ["Good morning"], seed=0, return_phi=True)
+    assert stopped == [True]
+    assert len(lines[0]) == length
+    assert lines[0][-1, 2] == 1.0
+
+
 # --- batches, shapes, refusals ----------------------------------------------------------------------
 
 
