@@ -1,7 +1,12 @@
 """Choose the built-in styles: prime the model with candidate training lines (one per
 form, so many writers), write sentences in each style, and let the independent
-judge read them. Prints one JSON object per candidate (mean CER), best first;
-`--save DIR` writes the best `--keep` as style files (JSON with their text).
+judge read them. Prints one JSON object per candidate (mean CER, lines the judge
+could not read); `--save DIR` writes the best `--keep` as style files (JSON with
+their text).
+
+The sentences are bench/style_sentences.txt, kept apart from bench/sentences.txt
+(the legibility benchmark), so that choosing styles does not tune the figure that
+measures them.
 
     python bench/choose_styles.py --model NAME --dataset FILE [--candidates 16] [--save hwcli/assets/styles]
 """
@@ -39,13 +44,19 @@ def candidates(data, alphabet: Alphabet, count: int, stride: int) -> list[tuple[
     return found[::step][:count]
 
 
-def mean_cer(judge, model, sentences: list[str], prime: Prime | None, bias: float) -> float:
+# A line with a character error rate above this is one the judge could not read.
+UNREADABLE_CER = 0.4
+
+
+def scores(judge, model, sentences: list[str], prime: Prime | None, bias: float) -> dict:
+    """Mean CER of the sentences written in one style, and how many lines the judge could not read."""
     from judge import cer, normalize_text
 
     inks = write_lines(model, sentences, bias=bias, seed=0, prime=prime)
     strokes = [[s * np.array([1.0, -1.0]) for s in offsets_to_strokes(ink)] for ink in inks]  # judge wants y down
     reads = judge.read_many(strokes)
-    return float(np.mean([cer(r, normalize_text(t)) for r, t in zip(reads, sentences)]))
+    cers = np.array([cer(r, normalize_text(t)) for r, t in zip(reads, sentences)])
+    return {"mean_cer": round(float(cers.mean()), 4), "unreadable": int((cers > UNREADABLE_CER).sum())}
 
 
 def main() -> None:
@@ -55,22 +66,22 @@ def main() -> None:
     parser.add_argument("--model", required=True)
     parser.add_argument("--dataset", type=Path, required=True)
     parser.add_argument("--candidates", type=int, default=16)
-    parser.add_argument("--sentences", type=int, default=24)
+    parser.add_argument("--sentences", type=int, default=30)
     parser.add_argument("--bias", type=float, default=0.75)
     parser.add_argument("--keep", type=int, default=4)
     parser.add_argument("--save", type=Path)
     args = parser.parse_args()
     model = store.load(args.model, "synthesis")
     data = datasets.load(args.dataset)
-    sentences = [s for s in (ROOT / "bench" / "sentences.txt").read_text().splitlines() if s.strip()]
-    sentences = sentences[:: max(1, len(sentences) // args.sentences)][: args.sentences]
+    sentences = [s for s in (ROOT / "bench" / "style_sentences.txt").read_text().splitlines() if s.strip()]
+    sentences = sentences[: args.sentences]
     judge = Judge()
-    print(json.dumps({"style": None, "mean_cer": round(mean_cer(judge, model, sentences, None, args.bias), 4)}))
+    print(json.dumps({"style": None, **scores(judge, model, sentences, None, args.bias)}), flush=True)
     scored = []
     for line_id, prime in candidates(data, Alphabet(model.alphabet), args.candidates, int(model.info.get("stride", 1))):
-        score = mean_cer(judge, model, sentences, prime, args.bias)
-        scored.append((score, line_id, prime))
-        print(json.dumps({"style": line_id, "text": prime.text, "mean_cer": round(score, 4)}), flush=True)
+        score = scores(judge, model, sentences, prime, args.bias)
+        scored.append((score["mean_cer"], line_id, prime))
+        print(json.dumps({"style": line_id, "text": prime.text, **score}), flush=True)
     scored.sort(key=lambda s: s[0])
     if args.save:
         for score, line_id, prime in scored[: args.keep]:
