@@ -48,11 +48,13 @@ def candidates(data, alphabet: Alphabet, count: int, stride: int) -> list[tuple[
 UNREADABLE_CER = 0.4
 
 
-def scores(judge, model, sentences: list[str], prime: Prime | None, bias: float) -> dict:
-    """Mean CER of the sentences written in one style, and how many lines the judge could not read."""
+def scores(judge, model, sentences: list[str], prime: Prime | None, bias: float, seeds: int = 1) -> dict:
+    """Mean CER of the sentences written in one style (each once per seed), and how many lines
+    the judge could not read."""
     from judge import cer, normalize_text
 
-    inks = write_lines(model, sentences, bias=bias, seed=0, prime=prime)
+    inks = [ink for seed in range(seeds) for ink in write_lines(model, sentences, bias=bias, seed=seed, prime=prime)]
+    sentences = sentences * seeds
     strokes = [[s * np.array([1.0, -1.0]) for s in offsets_to_strokes(ink)] for ink in inks]  # judge wants y down
     reads = judge.read_many(strokes)
     cers = np.array([cer(r, normalize_text(t)) for r, t in zip(reads, sentences)])

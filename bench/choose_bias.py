@@ -1,0 +1,35 @@
+"""Choose the default bias: write the style-selection sentences (bench/style_sentences.txt,
+apart from the legibility benchmark) at each bias, several seeds each, unprimed, and let
+the independent judge read them. Prints one JSON object per bias.
+
+    python bench/choose_bias.py [--model NAME] [--bias 0.5 0.75 1.0] [--seeds 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from choose_styles import ROOT, scores  # also puts the judge on sys.path
+
+from hwcli.models import store
+
+
+def main() -> None:
+    from judge import Judge
+
+    parser = argparse.ArgumentParser(description="choose the default bias by legibility")
+    parser.add_argument("--model", help="model name or .pt file [default: the default model]")
+    parser.add_argument("--bias", type=float, nargs="+", default=[0.5, 0.75, 1.0])
+    parser.add_argument("--seeds", type=int, default=4)
+    args = parser.parse_args()
+    model = store.load(args.model, "synthesis")
+    sentences = [s for s in (ROOT / "bench" / "style_sentences.txt").read_text().splitlines() if s.strip()]
+    judge = Judge()
+    for bias in args.bias:
+        result = scores(judge, model, sentences, None, bias, args.seeds)
+        print(json.dumps({"bias": bias, "lines": len(sentences) * args.seeds, **result}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
