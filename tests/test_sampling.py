@@ -315,8 +315,8 @@ def test_a_line_cut_at_its_cap_is_not_reported_as_stopped_by_the_rule(tiny):
     assert stopped[0] is False
 
 
-def test_forced_phi_past_the_end_fires_the_rule(tiny, monkeypatch):
-    """The rule reads phi only: from step 10 on, give the position past the end all the weight."""
+def force_phi_past_the_end(monkeypatch, from_step: int) -> None:
+    """From step `from_step` (0-based) on, the position past the end holds all the window's weight."""
     from hwcli import sampling
 
     original = sampling.Stepper.step
@@ -325,12 +325,17 @@ def test_forced_phi_past_the_end_fires_the_rule(tiny, monkeypatch):
     def step(self, x):
         y_hat, phi = original(self, x)
         calls["n"] += 1
-        if calls["n"] >= 10:
+        if calls["n"] > from_step:
             phi = np.zeros_like(phi)
             phi[:, -1] = 1.0
         return y_hat, phi
 
     monkeypatch.setattr(sampling.Stepper, "step", step)
+
+
+def test_forced_phi_past_the_end_fires_the_rule(tiny, monkeypatch):
+    """The rule reads phi only: from step 9 on, give the position past the end all the weight."""
+    force_phi_past_the_end(monkeypatch, 9)
     model = steer_window(tiny.load(), 1e-3)  # on its own, it would never stop
     lines, _, stopped = write_lines(model, ["Good morning"], seed=0, return_phi=True)
     assert stopped == [True]
@@ -341,26 +346,15 @@ def test_forced_phi_past_the_end_fires_the_rule(tiny, monkeypatch):
 def test_a_stroke_begun_just_before_the_rule_fires_is_dropped(tiny, monkeypatch, pen_ups, length):
     """The rule fires at step 9. A stroke begun one point before (pen up at step 8) belongs to no
     character: the line ends at that pen-up. One of four points (pen up at 5) is finished: to step 12."""
-    from hwcli import sampling
-
-    original_step, original_sample = sampling.Stepper.step, mdn.sample
-    calls = {"step": 0, "sample": 0}
-
-    def step(self, x):
-        y_hat, phi = original_step(self, x)
-        calls["step"] += 1
-        if calls["step"] >= 10:
-            phi = np.zeros_like(phi)
-            phi[:, -1] = 1.0
-        return y_hat, phi
+    force_phi_past_the_end(monkeypatch, 9)
+    original_sample, draws = mdn.sample, {"n": 0}
 
     def sample(*args):
         x = original_sample(*args)
-        x[:, 2] = float(calls["sample"] in pen_ups)
-        calls["sample"] += 1
+        x[:, 2] = float(draws["n"] in pen_ups)
+        draws["n"] += 1
         return x
 
-    monkeypatch.setattr(sampling.Stepper, "step", step)
     monkeypatch.setattr(mdn, "sample", sample)
     model = steer_window(tiny.load(), 1e-3, pen_up=False)
     lines, _, stopped = write_lines(model, ["Good morning"], seed=0, return_phi=True)
