@@ -2,7 +2,7 @@
 sentences, not dataset lines), read back by the independent judge in
 ../shared/tools/legibility. Prints one JSON object per bias.
 
-    python bench/legibility.py [--model NAME] [--bias 0.75 ...] [--out DIR] [--limit N]
+    python bench/legibility.py [--model NAME] [--style NAME|none] [--bias 0.75 ...] [--out DIR] [--limit N]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 JUDGE = ROOT.parent / "shared" / "tools" / "legibility" / "judge.py"
 
 
-def write_all(sentences: list[str], out: Path, bias: float, model: str | None) -> list[dict]:
+def write_all(sentences: list[str], out: Path, bias: float, model: str | None, style: str | None) -> list[dict]:
     runner = CliRunner()
     manifest = []
     for i, sentence in enumerate(sentences):
@@ -31,6 +31,8 @@ def write_all(sentences: list[str], out: Path, bias: float, model: str | None) -
         args = ["write", sentence, "-o", str(svg), "--bias", str(bias), "--seed", str(i)]
         if model:
             args += ["--model", model]
+        if style:
+            args += ["--style", style]
         result = runner.invoke(app, args)
         if result.exit_code != 0:
             raise SystemExit(f"hw write failed on {sentence!r}: {result.output}")
@@ -48,6 +50,7 @@ def judge(manifest: list[dict], out: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description="legibility of hw write, by the independent judge")
     parser.add_argument("--model")
+    parser.add_argument("--style", help="as hw write --style (none: unprimed) [default: the model's own]")
     parser.add_argument("--bias", type=float, nargs="+", default=[0.75])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--limit", type=int, default=0)
@@ -62,10 +65,10 @@ def main() -> None:
         out = base / f"bias-{bias}"
         out.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        manifest = write_all(sentences, out, bias, args.model)
+        manifest = write_all(sentences, out, bias, args.model, args.style)
         written = time.perf_counter() - started
         summary = judge(manifest, out)["summary"]
-        print(json.dumps({"bias": bias, "sentences": len(sentences), "write_seconds": round(written, 1),
+        print(json.dumps({"bias": bias, "style": args.style, "sentences": len(sentences), "write_seconds": round(written, 1),
                           **summary, "svgs": str(out)}))
 
 

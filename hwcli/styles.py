@@ -19,6 +19,10 @@ from hwcli.errors import DataError, UsageError
 from hwcli.sampling import Prime
 
 
+# `--style none`: the model's own hand, unprimed, even where the model has a default style.
+NO_STYLE = "none"
+
+
 def builtin_names() -> list[str]:
     return sorted(p.stem for p in paths.styles_dir().glob("*.json"))
 

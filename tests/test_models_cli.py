@@ -143,3 +143,34 @@ def test_export_command_line(tiny, tmp_path, monkeypatch, capsys):
     export.main()
     assert "line_height" in capsys.readouterr().out
     assert ckpt.load(out).kind == "synthesis"
+
+
+STYLES = Path(__file__).resolve().parent / "fixtures" / "styles"
+
+
+def test_a_default_style_travels_with_the_model_and_primes_hw_write(tiny, home, tmp_path, monkeypatch):
+    """Exported with --default-style, `hw write` primes with that style unless --style says otherwise."""
+    from hwcli.models.export import export
+
+    monkeypatch.setattr("hwcli.paths.styles_dir", lambda: STYLES)  # the fixture styles stand in for the built-ins
+    styled = tmp_path / "styled.pt"
+    export(SYNTHESIS, styled, tiny.dataset, default_style="hi")
+    assert ckpt.load(styled).info["default_style"] == "hi"
+
+    def strokes(*options) -> list:
+        out = tmp_path / "out.json"
+        assert_ok(hw("write", "hello", "-o", out, "--seed", 3, *options))
+        return json.loads(out.read_text())["strokes"]
+
+    implicit = strokes("--model", styled)
+    assert implicit == strokes("--model", styled, "--style", "hi")
+    unprimed = strokes("--model", styled, "--style", "none")
+    assert unprimed != implicit
+    assert unprimed == strokes("--model", tiny.exported)  # the same weights, no default style
+
+    listed = hw("models")
+    assert_ok(listed)
+    assert "built-in styles (hw write --style NAME): hi" in listed.output
+    with pytest.raises(SystemExit, match="no built-in style 'nope'"):
+        export(SYNTHESIS, tmp_path / "bad.pt", tiny.dataset, default_style="nope")
+    assert not (tmp_path / "bad.pt").exists()

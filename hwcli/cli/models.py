@@ -14,7 +14,7 @@ from hwcli.cli import app, error_boundary
 def models(
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON list on stdout instead of a table.")] = False,
 ) -> None:
-    """List the models: name, kind, size, epochs, best validation loss, path.
+    """List the models (name, kind, size, epochs, best validation loss, path) and the built-in styles.
 
     Example: [bold]hw models[/bold]
     """
@@ -38,6 +38,7 @@ def models(
                 "size": f"{config['layers']}x{config['hidden']}", "weights": weights,
                 "epochs": info.get("epochs"), "best_validation": info.get("best_validation"),
                 "path": str(entry.path), "bytes": entry.path.stat().st_size,
+                "default_style": info.get("default_style"),
             }
         except ModelError as error:
             rows.append({"name": entry.name, "kind": "unreadable", "error": str(error), "path": str(entry.path)})
@@ -60,3 +61,10 @@ def models(
         table.add_row(row["name"] + (" (shipped)" if row.get("shipped") else ""), row["kind"], row.get("size", ""),
                       "" if row.get("epochs") is None else str(row["epochs"]), "" if loss is None else f"{loss:.1f}", row["path"])
     console.print(table)
+    from hwcli.styles import builtin_names
+
+    console.print(f"built-in styles (hw write --style NAME): {', '.join(builtin_names()) or 'none'}", highlight=False)
+    for row in rows:
+        if row.get("default_style"):
+            console.print(f"`{row['name']}` writes in style {row['default_style']!r} unless --style says otherwise"
+                          " (--style none: unprimed)", highlight=False)

@@ -48,7 +48,7 @@ def write(
     bias: Annotated[float, typer.Option(help="Sampling bias b >= 0: higher is neater (paper section 5.4).", rich_help_panel=SAMPLING)] = DEFAULT_BIAS,
     seed: Annotated[Optional[int], typer.Option(help="Seed for reproducible ink.", rich_help_panel=SAMPLING)] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Refuse characters the model lacks instead of substituting (é -> e).", rich_help_panel=SAMPLING)] = False,
-    style: Annotated[Optional[str], typer.Option(help="Built-in style (print, loose, airy, round), a .json/.inkml file of your handwriting, or line:ID.", rich_help_panel=STYLE)] = None,
+    style: Annotated[Optional[str], typer.Option(help="Built-in style (`hw models` lists them), a .json/.inkml file of your handwriting, line:ID, or none (unprimed); default: the model's own style, if it names one.", rich_help_panel=STYLE)] = None,
     style_text: Annotated[Optional[str], typer.Option(help="The words the style ink shows (when its file has no text).", rich_help_panel=STYLE)] = None,
     width: Annotated[int, typer.Option(help="Wrap lines at this many characters.", rich_help_panel=PAGE)] = 50,
     line_spacing: Annotated[float, typer.Option(help="Baseline to baseline, in line heights.", rich_help_panel=PAGE)] = 3.0,

@@ -1,7 +1,8 @@
-"""Make a trained model shippable: half-precision weights, no optimiser state, and the
-ink scale of its training data (for fitting user style ink).
+"""Make a trained model shippable: half-precision weights, no optimiser state, the
+ink scale of its training data (for fitting user style ink) and, optionally, the
+built-in style `hw write` primes it with when the user names none.
 
-    python -m hwcli.models.export NAME OUT.pt [--dataset FILE]
+    python -m hwcli.models.export NAME OUT.pt [--dataset FILE] [--default-style STYLE]
 """
 
 from __future__ import annotations
@@ -32,7 +33,11 @@ def ink_scale(dataset_path: Path, stride: int, lines: int = 2000) -> dict:
     return {"line_height": float(np.median(heights)), "pen_step": float(np.median(np.concatenate(steps)))}
 
 
-def export(name: str, out: Path, dataset_path: Path | None = None) -> dict:
+def export(name: str, out: Path, dataset_path: Path | None = None, default_style: str | None = None) -> dict:
+    from hwcli.styles import builtin_names
+
+    if default_style and default_style not in builtin_names():
+        raise SystemExit(f"no built-in style {default_style!r} (built-in: {', '.join(builtin_names())})")
     entry = store.find(name)
     folder = entry.path.parent
     source = folder / "best.pt" if (folder / "best.pt").is_file() else entry.path
@@ -42,6 +47,8 @@ def export(name: str, out: Path, dataset_path: Path | None = None) -> dict:
     if ckpt["kind"] == "synthesis" or info.get("source", "").lower().endswith("iam-ondb"):
         info.update(ink_scale(dataset_path, int(info.get("stride", 1))))
     info["dataset"] = ""  # the user's machine has its own (or none)
+    if default_style:
+        info["default_style"] = default_style
     network = checkpoint.build_network(ckpt["kind"], ckpt["config"])
     network.load_state_dict(ckpt["state_dict"])
     shipped = checkpoint.checkpoint_dict(network, ckpt["alphabet"], ckpt["mean"], ckpt["std"], info, None, half=True)
@@ -54,9 +61,11 @@ def main() -> None:
     parser.add_argument("name")
     parser.add_argument("out", type=Path)
     parser.add_argument("--dataset", type=Path)
+    parser.add_argument("--default-style", help="built-in style for `hw write` when the user names none")
     args = parser.parse_args()
-    info = export(args.name, args.out, args.dataset)
-    print({k: info[k] for k in ("epochs", "steps", "best_validation", "line_height", "pen_step") if k in info})
+    info = export(args.name, args.out, args.dataset, args.default_style)
+    keys = ("epochs", "steps", "best_validation", "line_height", "pen_step", "default_style")
+    print({k: info[k] for k in keys if k in info})
 
 
 if __name__ == "__main__":
