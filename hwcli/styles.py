@@ -18,7 +18,6 @@ from hwcli.data.ink import strokes_to_offsets
 from hwcli.errors import DataError, UsageError
 from hwcli.sampling import Prime
 
-
 # `--style none`: the model's own hand, unprimed, even where the model has a default style.
 NO_STYLE = "none"
 
