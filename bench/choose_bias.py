@@ -27,7 +27,7 @@ def main() -> None:
     sentences = [s for s in (ROOT / "bench" / "style_sentences.txt").read_text().splitlines() if s.strip()]
     judge = Judge()
     for bias in args.bias:
-        result = scores(judge, model, sentences, None, bias, args.seeds)
+        result = scores(judge, model, sentences, None, bias, range(args.seeds))
         print(json.dumps({"bias": bias, "lines": len(sentences) * args.seeds, **result}), flush=True)
 
 

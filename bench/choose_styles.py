@@ -1,14 +1,16 @@
 """Choose the built-in styles: prime the model with candidate training lines (one per
 form, so many writers), write sentences in each style, and let the independent
 judge read them. Prints one JSON object per candidate (mean CER, lines the judge
-could not read); `--save DIR` writes the best `--keep` as style files (JSON with
-their text).
+could not read); the `--finalists` best are then written again with `--seeds`
+more seeds and ranked on all their lines. `--save DIR` writes the best `--keep`
+as style files (JSON with their text).
 
 The sentences are bench/style_sentences.txt, kept apart from bench/sentences.txt
 (the legibility benchmark), so that choosing styles does not tune the figure that
 measures them.
 
-    python bench/choose_styles.py --model NAME --dataset FILE [--candidates 16] [--save hwcli/assets/styles]
+    python bench/choose_styles.py --model NAME --dataset FILE [--candidates 16] [--finalists 8 --seeds 2]
+        [--save hwcli/assets/styles]
 """
 
 from __future__ import annotations
@@ -48,13 +50,13 @@ def candidates(data, alphabet: Alphabet, count: int, stride: int) -> list[tuple[
 UNREADABLE_CER = 0.4
 
 
-def scores(judge, model, sentences: list[str], prime: Prime | None, bias: float, seeds: int = 1) -> dict:
+def scores(judge, model, sentences: list[str], prime: Prime | None, bias: float, seeds=range(1)) -> dict:
     """Mean CER of the sentences written in one style (each once per seed), and how many lines
     the judge could not read."""
     from judge import cer, normalize_text
 
-    inks = [ink for seed in range(seeds) for ink in write_lines(model, sentences, bias=bias, seed=seed, prime=prime)]
-    sentences = sentences * seeds
+    inks = [ink for seed in seeds for ink in write_lines(model, sentences, bias=bias, seed=seed, prime=prime)]
+    sentences = sentences * len(seeds)
     strokes = [[s * np.array([1.0, -1.0]) for s in offsets_to_strokes(ink)] for ink in inks]  # judge wants y down
     reads = judge.read_many(strokes)
     cers = np.array([cer(r, normalize_text(t)) for r, t in zip(reads, sentences)])
@@ -70,6 +72,8 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=16)
     parser.add_argument("--sentences", type=int, default=30)
     parser.add_argument("--bias", type=float, default=0.75)
+    parser.add_argument("--finalists", type=int, default=8)
+    parser.add_argument("--seeds", type=int, default=2, help="more seeds for each finalist")
     parser.add_argument("--keep", type=int, default=4)
     parser.add_argument("--save", type=Path)
     args = parser.parse_args()
@@ -85,6 +89,13 @@ def main() -> None:
         scored.append((score["mean_cer"], line_id, prime))
         print(json.dumps({"style": line_id, "text": prime.text, **score}), flush=True)
     scored.sort(key=lambda s: s[0])
+    for n, (first, line_id, prime) in enumerate(scored[: args.finalists]):
+        more = scores(judge, model, sentences, prime, args.bias, range(1, 1 + args.seeds))
+        score = round((first + args.seeds * more["mean_cer"]) / (1 + args.seeds), 4)  # over all its lines
+        scored[n] = (score, line_id, prime)
+        print(json.dumps({"finalist": line_id, "seeds": 1 + args.seeds, "mean_cer": score,
+                          "more_unreadable": more["unreadable"]}), flush=True)
+    scored[: args.finalists] = sorted(scored[: args.finalists], key=lambda s: s[0])
     if args.save:
         for score, line_id, prime in scored[: args.keep]:
             write_ink(args.save / f"{line_id}.json", offsets_to_strokes(prime.offsets), prime.text)
