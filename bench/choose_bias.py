@@ -1,8 +1,9 @@
 """Choose the default bias: write the style-selection sentences (bench/style_sentences.txt,
-apart from the legibility benchmark) at each bias, several seeds each, unprimed, and let
-the independent judge read them. Prints one JSON object per bias.
+apart from the legibility benchmark) at each bias, several seeds each, in the model's
+default style (or --style; none: unprimed), and let the independent judge read them.
+Prints one JSON object per bias.
 
-    python bench/choose_bias.py [--model NAME] [--bias 0.5 0.75 1.0] [--seeds 4]
+    python bench/choose_bias.py [--model NAME] [--style NAME|none] [--bias 0.5 0.75 1.0] [--seeds 4]
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from choose_styles import ROOT, scores  # also puts the judge on sys.path
 
 from hwcli.models import store
+from hwcli.styles import NO_STYLE, load_prime
 
 
 def main() -> None:
@@ -22,13 +24,16 @@ def main() -> None:
     parser.add_argument("--model", help="model name or .pt file [default: the default model]")
     parser.add_argument("--bias", type=float, nargs="+", default=[0.5, 0.75, 1.0])
     parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("--style", help="as hw write --style [default: the model's own]")
     args = parser.parse_args()
     model = store.load(args.model, "synthesis")
+    style = args.style or model.info.get("default_style") or NO_STYLE
+    prime = None if style == NO_STYLE else load_prime(style, model)
     sentences = [s for s in (ROOT / "bench" / "style_sentences.txt").read_text().splitlines() if s.strip()]
     judge = Judge()
     for bias in args.bias:
-        result = scores(judge, model, sentences, None, bias, range(args.seeds))
-        print(json.dumps({"bias": bias, "lines": len(sentences) * args.seeds, **result}), flush=True)
+        result = scores(judge, model, sentences, prime, bias, range(args.seeds))
+        print(json.dumps({"bias": bias, "style": style, "lines": len(sentences) * args.seeds, **result}), flush=True)
 
 
 if __name__ == "__main__":
