@@ -2,7 +2,7 @@
 sentences, not dataset lines), read back by the independent judge in
 ../shared/tools/legibility. Prints one JSON object per bias.
 
-    python bench/legibility.py [--model NAME] [--style NAME|none] [--bias 0.75 ...] [--out DIR] [--limit N]
+    python bench/legibility.py [--model NAME] [--style NAME|none] [--bias B ...] [--out DIR] [--limit N]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from hwcli.cli import app
+from hwcli.sampling import DEFAULT_BIAS
 
 ROOT = Path(__file__).resolve().parents[1]
 JUDGE = ROOT.parent / "shared" / "tools" / "legibility" / "judge.py"
@@ -51,7 +52,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="legibility of hw write, by the independent judge")
     parser.add_argument("--model")
     parser.add_argument("--style", help="as hw write --style (none: unprimed) [default: the model's own]")
-    parser.add_argument("--bias", type=float, nargs="+", default=[0.75])
+    parser.add_argument("--bias", type=float, nargs="+", default=[DEFAULT_BIAS])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--limit", type=int, default=0)
     args = parser.parse_args()

@@ -20,9 +20,10 @@ from hwcli.models import mdn
 from hwcli.models.checkpoint import LoadedModel
 from hwcli.models.stepper import Stepper, one_hot
 
-# The bias `hw write` uses unless told otherwise: of 0, 0.5, 0.75 and 1.0 it gave the
-# shipped model the lowest mean character error rate (bench/legibility.py, docs/model-card.md).
-DEFAULT_BIAS = 0.75
+# The bias `hw write` uses unless told otherwise: of 0.5, 0.75 and 1.0 it gave the shipped
+# model the lowest character error rate on the selection sentences (bench/choose_bias.py,
+# docs/model-card.md); higher reads a little better still but every letter comes out alike.
+DEFAULT_BIAS = 1.0
 # A line may take at most this many times the data's average steps per character,
 # then it is cut: the backstop for the stopping rule (section 5.3).
 MAX_PACE = 3.0

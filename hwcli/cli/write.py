@@ -11,7 +11,7 @@ import typer
 from hwcli.cli import app, error_boundary
 
 SAMPLING, PAGE, STYLE = "Sampling", "Page", "Style"
-DEFAULT_BIAS = 0.75  # hwcli.sampling.DEFAULT_BIAS, kept here so `hw --help` need not import torch
+DEFAULT_BIAS = 1.0  # hwcli.sampling.DEFAULT_BIAS, kept here so `hw --help` need not import torch
 
 
 def read_text(text: str) -> str:

@@ -108,7 +108,11 @@ def svg_string(
         width, height = high - low + 2 * margin
     decimals = max(0, math.ceil(-math.log10(RESOLUTION * max(width, height))))
     fmt = _formatter(decimals)
-    view_box = " ".join(fmt(v) for v in (low[0] - margin, -high[1] - margin, width, height))
+    # Rounded outwards to the printed precision, so the rounded path coordinates stay inside.
+    step = 10.0**-decimals
+    x0, y0 = (math.floor(v / step) * step for v in (low[0] - margin, -high[1] - margin))
+    x1, y1 = (math.ceil(v / step) * step for v in (high[0] + margin, -low[1] + margin))
+    view_box = " ".join(fmt(v) for v in (x0, y0, x1 - x0, y1 - y0))
 
     if page_width_mm is None:  # screen size: letters LETTER_PX tall, whatever the ink's units
         px = LETTER_PX / size
