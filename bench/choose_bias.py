@@ -14,7 +14,7 @@ import json
 from choose_styles import ROOT, scores  # also puts the judge on sys.path
 
 from hwcli.models import store
-from hwcli.styles import NO_STYLE, load_prime
+from hwcli.styles import NO_STYLE, prime_for
 
 
 def main() -> None:
@@ -27,8 +27,8 @@ def main() -> None:
     parser.add_argument("--style", help="as hw write --style [default: the model's own]")
     args = parser.parse_args()
     model = store.load(args.model, "synthesis")
-    style = args.style or model.info.get("default_style") or NO_STYLE
-    prime = None if style == NO_STYLE else load_prime(style, model)
+    prime = prime_for(args.style, model)
+    style = args.style or model.info.get("default_style") or NO_STYLE  # for the report
     sentences = [s for s in (ROOT / "bench" / "style_sentences.txt").read_text().splitlines() if s.strip()]
     judge = Judge()
     for bias in args.bias:

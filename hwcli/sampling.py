@@ -43,9 +43,11 @@ class Prime:
     text: str
 
 
-def _denormalise(x: np.ndarray, model: LoadedModel) -> np.ndarray:
-    out = x.astype(np.float32).copy()
+def _finished_line(x: np.ndarray, model: LoadedModel) -> np.ndarray:
+    """Sampled (T, 3) normalised offsets -> a line in source units whose last stroke ends with it."""
+    out = x.astype(np.float32)  # a copy: the caller's sample buffer stays as it is
     out[:, :2] = out[:, :2] * model.std.numpy() + model.mean.numpy()
+    out[-1, 2] = 1.0
     return out
 
 
@@ -126,11 +128,7 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
         last_pen_up[pen_up] = t
         if done.all():
             break
-    lines = []
-    for b in range(B):
-        ink = samples[: end_steps[b], b].copy()
-        ink[-1, 2] = 1.0  # the line's last stroke ends where the line ends
-        lines.append(_denormalise(ink, model))
+    lines = [_finished_line(samples[: end_steps[b], b], model) for b in range(B)]
     if not return_phi:
         return lines
     windows = [phis[: end_steps[b], b, : lengths[b]] for b in range(B)]
@@ -150,9 +148,4 @@ def sample_free(model: LoadedModel, steps: int = 700, lines: int = 1, bias: floa
     x = np.zeros((lines, 3), np.float32)
     for t in range(steps):
         x = samples[t] = mdn.sample(stepper.step(x)[0], net.config.mixtures, bias, rng)
-    out = []
-    for b in range(lines):
-        ink = samples[:, b].copy()
-        ink[-1, 2] = 1.0
-        out.append(_denormalise(ink, model))
-    return out
+    return [_finished_line(samples[:, b], model) for b in range(lines)]

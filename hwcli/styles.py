@@ -80,6 +80,12 @@ def load_prime(style: str, model, text: str | None = None) -> Prime:
     return _checked(Prime(strokes_to_offsets(strokes), prime_text), model)
 
 
+def prime_for(style: str | None, model, text: str | None = None) -> Prime | None:
+    """What to prime with: `style`, else the model's own default style (models/export.py); `none`: nothing."""
+    style = model.info.get("default_style") if style is None else style
+    return load_prime(style, model, text) if style and style != NO_STYLE else None
+
+
 def _dataset_prime(line_id: str, model, text: str | None) -> Prime:
     from hwcli.data import dataset
     from hwcli.data.ink import coarsen

@@ -54,11 +54,9 @@ def write_page(text: str, model_name: str | None = None, bias: float = DEFAULT_B
         checked.append(paragraph)
         substitutions.update(replaced)
     lines = wrap_text("\n".join(checked), width)
-    from hwcli.styles import NO_STYLE, load_prime
+    from hwcli.styles import prime_for
 
-    # A shipped model may name the style it writes best in (models/export.py); `none` turns it off.
-    style = model.info.get("default_style") if style is None else style
-    prime = load_prime(style, model, style_text) if style and style != NO_STYLE else None
+    prime = prime_for(style, model, style_text)
     from hwcli.sampling import write_lines
 
     written = [line for line in lines if line]

@@ -56,7 +56,7 @@ class Stepper:
     def __init__(self, network, batch: int, text: np.ndarray | None = None):
         config = network.config
         H, L = config.hidden, config.layers
-        self.hidden, self.batch = H, batch
+        self.hidden = H
         synthesis = network.kind == "synthesis"
         A = config.alphabet_size if synthesis else 0
         # Column ranges of the state row.
@@ -69,25 +69,21 @@ class Stepper:
         self.cells = [np.zeros((batch, H), np.float32) for _ in range(L)]
         self.gates = np.empty((batch, 4 * H), np.float32)
 
+        # Each layer's weights as named row blocks: the window layer's own, then the nn.LSTM layers.
+        layer_parts = []
         if synthesis:
             layer1 = network.window_layer
             w_recurrent = _numpy(layer1.w_recurrent).T  # (H + A, 4H): rows [h, w]
-            parts = {"h1": w_recurrent[:H], "x": _numpy(layer1.w_input).T, "1": _numpy(layer1.bias)[None],
-                     "w": w_recurrent[H:]}
-            first = {"parts": parts}
-            upper = network.upper.layers
-        else:
-            first = None
-            upper = network.lstm.layers
-        layers = ([first] if first else []) + [{"lstm": layer} for layer in upper]
+            layer_parts.append({"h1": w_recurrent[:H], "x": _numpy(layer1.w_input).T, "1": _numpy(layer1.bias)[None],
+                                "w": w_recurrent[H:]})
+        lstms = network.upper.layers if synthesis else network.lstm.layers
+        layer_parts += [self._lstm_parts(lstm, n, A) for n, lstm in enumerate(lstms, start=len(layer_parts))]
         self.inputs, self.weights = [], []
-        for n, layer in enumerate(layers):
-            if "lstm" in layer:
-                layer = {"parts": self._lstm_parts(layer["lstm"], n, A)}
+        for n, parts in enumerate(layer_parts):
             # Layer 1 reads up to w; layer 2 from h^1 and layer n >= 3 from x, both up to h^n.
             inputs = slice(0, self.w_at.stop) if n == 0 else slice(0 if n == 1 else H, self.h_at[n].stop)
             self.inputs.append(inputs)
-            self.weights.append(_gates_sigmoid_first(self._assemble(layer["parts"], inputs, 4 * H), H))
+            self.weights.append(_gates_sigmoid_first(self._assemble(parts, inputs, 4 * H), H))
 
         out_parts = {f"h{n + 1}": _numpy(network.output.weight[:, n * H : (n + 1) * H]).T for n in range(L)}
         out_parts["1"] = _numpy(network.output.bias)[None]
