@@ -14,7 +14,7 @@ import json
 from choose_styles import ROOT, scores  # also puts the judge on sys.path
 
 from hwcli.models import store
-from hwcli.styles import NO_STYLE, prime_for
+from hwcli.generate.priming import NO_STYLE, prime_for
 
 
 def main() -> None:

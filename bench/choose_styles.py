@@ -27,7 +27,8 @@ from hwcli.data.alphabet import Alphabet
 from hwcli.data.ink import coarsen, offsets_to_strokes
 from hwcli.data.inkfile import write_ink
 from hwcli.models import store
-from hwcli.sampling import Prime, write_lines
+from hwcli.generate.priming import Prime
+from hwcli.generate.sampler import write_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT.parent / "shared" / "tools" / "legibility"))
@@ -55,7 +56,7 @@ def scores(judge, model, sentences: list[str], prime: Prime | None, bias: float,
     the judge could not read."""
     from judge import cer, normalize_text
 
-    inks = [ink for seed in seeds for ink in write_lines(model, sentences, bias=bias, seed=seed, prime=prime)]
+    inks = [ink for seed in seeds for ink in write_lines(model, sentences, bias=bias, seed=seed, prime=prime).lines]
     sentences = sentences * len(seeds)
     strokes = [[s * np.array([1.0, -1.0]) for s in offsets_to_strokes(ink)] for ink in inks]  # judge wants y down
     reads = judge.read_many(strokes)

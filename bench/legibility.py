@@ -18,7 +18,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from hwcli.cli import app
-from hwcli.sampling import DEFAULT_BIAS
+from hwcli.generate.sampler import DEFAULT_BIAS
 
 ROOT = Path(__file__).resolve().parents[1]
 JUDGE = ROOT.parent / "shared" / "tools" / "legibility" / "judge.py"

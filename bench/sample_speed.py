@@ -1,6 +1,6 @@
 """Sampling speed: steps per second at batch 1, and `hw write` wall time against importing torch.
 
-* steps_per_second_batch1: hwcli.sampling.write_lines on a paper-size synthesis network
+* steps_per_second_batch1: hwcli.generate.sampler.write_lines on a paper-size synthesis network
   (3 x 400 cells, 20 + 10 mixtures, 80 classes) with random weights and the window held
   still, so every line runs to the step cap: a fixed, known number of steps.
   naive_steps_per_second: the reference, in the same run: the torch network's own forward
@@ -63,7 +63,7 @@ def hold_window_still(model):
 
 def steps_per_second(chars: int, repeats: int) -> tuple[float, int]:
     """Batch-1 sampling rate of write_lines, timed over a line that runs to its step cap."""
-    from hwcli.sampling import MAX_PACE, write_lines
+    from hwcli.generate.sampler import MAX_PACE, write_lines
 
     model = hold_window_still(paper_model())
     text = (LINE * 4)[:chars]
@@ -72,7 +72,7 @@ def steps_per_second(chars: int, repeats: int) -> tuple[float, int]:
     best = math.inf
     for _ in range(repeats):
         started = time.perf_counter()
-        line = write_lines(model, [text], seed=0)[0]
+        line = write_lines(model, [text], seed=0).lines[0]
         best = min(best, time.perf_counter() - started)
         assert len(line) == steps, (len(line), steps)
     return steps / best, steps
@@ -84,8 +84,8 @@ def naive_steps_per_second(chars: int, steps: int) -> float:
     import torch
 
     from hwcli.data.alphabet import Alphabet
-    from hwcli.models import mdn
-    from hwcli.models.stepper import one_hot
+    from hwcli.generate.sampler import sample_mixture
+    from hwcli.generate.stepper import one_hot
 
     model = hold_window_still(paper_model())
     net, alphabet = model.network, Alphabet(model.alphabet)
@@ -97,7 +97,7 @@ def naive_steps_per_second(chars: int, steps: int) -> float:
     with torch.no_grad():
         for _ in range(steps):
             y_hat, state, _ = net(x, text, state)
-            x = torch.from_numpy(mdn.sample(y_hat[:, 0].numpy(), net.config.mixtures, 0.0, rng))[:, None]
+            x = torch.from_numpy(sample_mixture(y_hat[:, 0].numpy(), net.config.mixtures, 0.0, rng))[:, None]
     return steps / (time.perf_counter() - started)
 
 

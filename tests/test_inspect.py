@@ -1,4 +1,4 @@
-"""`hw inspect` and hwcli.inspection: the window's alignment as a heat map, the density of the
+"""`hw inspect` and hwcli.generate.inspection: the window's alignment as a heat map, the density of the
 next pen position, and the plain summary (steps per character, the stopping rule).
 """
 
@@ -24,7 +24,8 @@ from test_sampling import (  # noqa: F401 - session fixtures and CLI helpers
     tiny,
 )
 
-from hwcli.inspection import focus_report, inspect_text
+from hwcli.generate.inspection import focus_report, inspect_text
+from hwcli.generate import sampler
 from hwcli.models import mdn
 
 
@@ -80,7 +81,7 @@ def test_the_density_uses_the_predictions_the_ink_was_drawn_from(tiny, monkeypat
     """Step t's density is the mixture the sampler drew point t + 1 from: the same network outputs,
     computed again over the whole line (the sampler starts from a zero input)."""
     sampled, plotted = [], []
-    original_sample, original_density = mdn.sample, mdn.density
+    original_sample, original_density = sampler.sample_mixture, mdn.density
 
     def sample(y_hat, *args, **kwargs):
         sampled.append(torch.from_numpy(y_hat[0].copy()))
@@ -90,7 +91,7 @@ def test_the_density_uses_the_predictions_the_ink_was_drawn_from(tiny, monkeypat
         plotted.append(y_hat.clone())
         return original_density(y_hat, *args, **kwargs)
 
-    monkeypatch.setattr(mdn, "sample", sample)
+    monkeypatch.setattr(sampler, "sample_mixture", sample)
     monkeypatch.setattr(mdn, "density", density)
     result = inspect_text(tiny.load(), "hello", bias=0.0, seed=5)
     T = len(result.phi)

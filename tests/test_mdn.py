@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from hwcli.generate.sampler import sample_mixture
 from hwcli.models import mdn
 
 M = 4  # mixture components in these tests
@@ -137,7 +138,7 @@ def one_component(mu=(0.5, -1.0), sigma=(0.8, 0.3), rho=0.6, e=0.2, rows=40_000)
 
 def test_sample_matches_the_gaussian_and_bernoulli():
     mu, sigma, rho, e = (0.5, -1.0), (0.8, 0.3), 0.6, 0.2
-    draws = mdn.sample(one_component(mu, sigma, rho, e), 1, 0.0, np.random.default_rng(0)).astype(np.float64)
+    draws = sample_mixture(one_component(mu, sigma, rho, e), 1, 0.0, np.random.default_rng(0)).astype(np.float64)
     assert draws.shape == (40_000, 3)
     n = len(draws)
     # Standard errors at n = 40,000 are ~0.004 for the means: 5 sigma of slack.
@@ -155,7 +156,7 @@ def test_sample_picks_components_by_pi():
     y[:, 1:3] = [0.0, math.log(3.0)]  # pi_hat -> softmax (0.25, 0.75)
     y[:, 3:5] = [-10.0, 10.0]  # mu1 of each component
     y[:, 7:11] = math.log(0.1)  # small sigmas
-    draws = mdn.sample(y, 2, 0.0, np.random.default_rng(1))
+    draws = sample_mixture(y, 2, 0.0, np.random.default_rng(1))
     assert float((draws[:, 0] > 0).mean()) == pytest.approx(0.75, abs=0.015)
 
 
@@ -163,13 +164,13 @@ def test_bias_shrinks_the_spread():
     """sigma = exp(sigma_hat - b): the spread of the draws shrinks by exp(-b)."""
     y = one_component(rho=0.0)
     rng = np.random.default_rng(2)
-    spread = {b: mdn.sample(y, 1, b, rng)[:, :2].std(0) for b in (0.0, 1.0)}
+    spread = {b: sample_mixture(y, 1, b, rng)[:, :2].std(0) for b in (0.0, 1.0)}
     assert (spread[1.0] < spread[0.0]).all()
     np.testing.assert_allclose(spread[1.0] / spread[0.0], math.exp(-1.0), rtol=0.03)
 
 
 def test_sample_is_reproducible_with_a_generator():
     y = one_component(rows=10)
-    a = mdn.sample(y, 1, 0.0, np.random.default_rng(7))
-    b = mdn.sample(y, 1, 0.0, np.random.default_rng(7))
+    a = sample_mixture(y, 1, 0.0, np.random.default_rng(7))
+    b = sample_mixture(y, 1, 0.0, np.random.default_rng(7))
     np.testing.assert_array_equal(a, b)

@@ -23,8 +23,10 @@ from typer.testing import CliRunner
 from hwcli.cli import app
 from hwcli.errors import UsageError
 from hwcli.models import checkpoint as ckpt
+from hwcli.generate import sampler
+from hwcli.generate.priming import Prime
+from hwcli.generate.sampler import MAX_PACE, sample_free, sample_mixture, write_lines
 from hwcli.models import mdn
-from hwcli.sampling import MAX_PACE, Prime, sample_free, write_lines
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "iam-ondb-sample"
 SYNTHESIS, PREDICTION = "tiny-syn", "tiny-pred"  # not the default names: no default model is installed
@@ -166,9 +168,9 @@ def check_svg(path: Path):
 
 def test_a_seed_reproduces_exactly_and_seeds_differ(tiny):
     model = tiny.load()
-    a = write_lines(model, ["Good morning", "hello"], bias=0.5, seed=7)
-    b = write_lines(model, ["Good morning", "hello"], bias=0.5, seed=7)
-    c = write_lines(model, ["Good morning", "hello"], bias=0.5, seed=8)
+    a = write_lines(model, ["Good morning", "hello"], bias=0.5, seed=7).lines
+    b = write_lines(model, ["Good morning", "hello"], bias=0.5, seed=7).lines
+    c = write_lines(model, ["Good morning", "hello"], bias=0.5, seed=8).lines
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
     assert any(len(x) != len(z) or not np.array_equal(x, z) for x, z in zip(a, c))
@@ -177,8 +179,8 @@ def test_a_seed_reproduces_exactly_and_seeds_differ(tiny):
 def test_no_seed_draws_fresh_ink(tiny):
     model = tiny.load()
     torch.manual_seed(0)
-    a = write_lines(model, ["Good morning"])[0]
-    b = write_lines(model, ["Good morning"])[0]
+    a = write_lines(model, ["Good morning"]).lines[0]
+    b = write_lines(model, ["Good morning"]).lines[0]
     assert len(a) != len(b) or not np.array_equal(a, b)
 
 
@@ -192,7 +194,7 @@ def test_bias_shrinks_sigma_exactly_for_one_component():
     rng = np.random.default_rng(0)
     spreads = {}
     for bias in (0.0, 1.0, 2.0):
-        x = mdn.sample(np.repeat(y_hat, draws, 0), 1, bias, rng)
+        x = sample_mixture(np.repeat(y_hat, draws, 0), 1, bias, rng)
         spreads[bias] = x[:, :2].std(0)
         np.testing.assert_allclose(x[:, :2].mean(0), [0.5, -0.3], atol=0.02)
     for bias in (1.0, 2.0):
@@ -210,7 +212,7 @@ def test_higher_bias_samples_closer_to_the_means():
     rng = np.random.default_rng(2)
     deviation = []
     for bias in (0.0, 0.5, 1.0, 2.0, 4.0):
-        x = mdn.sample(np.repeat(y_hat.numpy(), 20_000, 0), M, bias, rng)[:, :2]
+        x = sample_mixture(np.repeat(y_hat.numpy(), 20_000, 0), M, bias, rng)[:, :2]
         deviation.append(float(torch.cdist(torch.from_numpy(x), means).min(1).values.mean()))
     assert deviation == sorted(deviation, reverse=True), deviation
     assert deviation[-1] < 0.1 * deviation[0]
@@ -221,7 +223,7 @@ def test_higher_bias_gives_lower_spread_through_write_lines(tiny):
     mean, std = model.mean.numpy(), model.std.numpy()
 
     def spread(bias: float) -> float:
-        lines = write_lines(model, ["Good morning"] * 8, bias=bias, seed=3)
+        lines = write_lines(model, ["Good morning"] * 8, bias=bias, seed=3).lines
         steps = np.concatenate([(line[1:, :2] - mean) / std for line in lines])  # normalised offsets
         return float(steps.std(0).mean())
 
@@ -242,8 +244,8 @@ def test_lines_never_exceed_the_cap(tiny, bias):
     model = tiny.load()
     texts = ["a", "Good morning", "hello there how are you", "I"]
     for seed in range(6):
-        lines, windows, stopped = write_lines(model, texts, bias=bias, seed=seed, return_phi=True)
-        for text, line, phi, rule in zip(texts, lines, windows, stopped):
+        w = write_lines(model, texts, bias=bias, seed=seed, return_phi=True)
+        for text, line, phi, rule in zip(texts, w.lines, w.windows, w.stopped_by_rule):
             assert 1 <= len(line) <= cap(model, text), (text, len(line))
             assert phi.shape == (len(line), len(text))
             assert isinstance(rule, bool)
@@ -272,9 +274,9 @@ def test_the_rule_fires_when_the_window_passes_the_last_character(tiny):
     at step t = 2U+1; the pen is up, so the line ends right there."""
     model = steer_window(tiny.load(), 0.5)
     texts = ["ab", "hello", "Good morning"]
-    lines, windows, stopped = write_lines(model, texts, seed=0, return_phi=True)
-    assert stopped == [True, True, True]
-    for text, line, phi in zip(texts, lines, windows):
+    w = write_lines(model, texts, seed=0, return_phi=True)
+    assert w.stopped_by_rule == [True, True, True]
+    for text, line, phi in zip(texts, w.lines, w.windows):
         U = len(text)
         assert len(line) == 2 * U + 2 < cap(model, text)
         assert phi[-1].argmax() == U - 1  # at the end the last character holds the window
@@ -282,13 +284,14 @@ def test_the_rule_fires_when_the_window_passes_the_last_character(tiny):
 
 def test_the_pen_may_finish_its_stroke_after_the_rule(tiny):
     """With the pen down the line goes on after the rule fires, but not past FINISH_PACE characters' worth."""
-    from hwcli.sampling import FINISH_PACE
+    from hwcli.generate.sampler import FINISH_PACE
 
     model = steer_window(tiny.load(), 0.5, pen_up=False)
     with torch.no_grad():
         model.network.output.weight[0].zero_()
         model.network.output.bias[0] = 30.0  # e = sigmoid(-30): the pen never lifts
-    lines, _, stopped = write_lines(model, ["hello"], seed=0, return_phi=True)
+    w = write_lines(model, ["hello"], seed=0)
+    lines, stopped = w.lines, w.stopped_by_rule
     finish = max(1, int(FINISH_PACE * model.network.config.steps_per_char))
     assert stopped == [True]
     assert len(lines[0]) == (2 * 5 + 1) + finish + 1
@@ -298,7 +301,8 @@ def test_the_pen_may_finish_its_stroke_after_the_rule(tiny):
 def test_a_window_that_never_arrives_is_cut_at_the_cap(tiny):
     model = steer_window(tiny.load(), 1e-3)
     texts = ["ab", "hello there"]
-    lines, _, stopped = write_lines(model, texts, seed=0, return_phi=True)
+    w = write_lines(model, texts, seed=0)
+    lines, stopped = w.lines, w.stopped_by_rule
     assert stopped == [False, False]
     assert [len(line) for line in lines] == [cap(model, t) for t in texts]
 
@@ -309,7 +313,8 @@ def test_a_line_cut_at_its_cap_is_not_reported_as_stopped_by_the_rule(tiny):
     model = steer_window(tiny.load(), 0.05)
     model.network.config.steps_per_char = 5.8  # cap("ab") = 35 < 2.5 / 0.05 = 50 < cap(long line)
     texts = ["ab", "hello there how are you"]
-    lines, _, stopped = write_lines(model, texts, seed=0, return_phi=True)
+    w = write_lines(model, texts, seed=0)
+    lines, stopped = w.lines, w.stopped_by_rule
     assert len(lines[0]) == cap(model, "ab") == 35
     assert len(lines[1]) > 50
     assert stopped[0] is False
@@ -317,9 +322,7 @@ def test_a_line_cut_at_its_cap_is_not_reported_as_stopped_by_the_rule(tiny):
 
 def force_phi_past_the_end(monkeypatch, from_step: int) -> None:
     """From step `from_step` (0-based) on, the position past the end holds all the window's weight."""
-    from hwcli import sampling
-
-    original = sampling.Stepper.step
+    original = sampler.Stepper.step
     calls = {"n": 0}
 
     def step(self, x):
@@ -330,14 +333,15 @@ def force_phi_past_the_end(monkeypatch, from_step: int) -> None:
             phi[:, -1] = 1.0
         return y_hat, phi
 
-    monkeypatch.setattr(sampling.Stepper, "step", step)
+    monkeypatch.setattr(sampler.Stepper, "step", step)
 
 
 def test_forced_phi_past_the_end_fires_the_rule(tiny, monkeypatch):
     """The rule reads phi only: from step 9 on, give the position past the end all the weight."""
     force_phi_past_the_end(monkeypatch, 9)
     model = steer_window(tiny.load(), 1e-3)  # on its own, it would never stop
-    lines, _, stopped = write_lines(model, ["Good morning"], seed=0, return_phi=True)
+    w = write_lines(model, ["Good morning"], seed=0)
+    lines, stopped = w.lines, w.stopped_by_rule
     assert stopped == [True]
     assert len(lines[0]) == 10  # the pen is up at every step: the line ends where the rule fires
 
@@ -347,7 +351,7 @@ def test_a_stroke_begun_just_before_the_rule_fires_is_dropped(tiny, monkeypatch,
     """The rule fires at step 9. A stroke begun one point before (pen up at step 8) belongs to no
     character: the line ends at that pen-up. One of four points (pen up at 5) is finished: to step 12."""
     force_phi_past_the_end(monkeypatch, 9)
-    original_sample, draws = mdn.sample, {"n": 0}
+    original_sample, draws = sample_mixture, {"n": 0}
 
     def sample(*args):
         x = original_sample(*args)
@@ -355,9 +359,10 @@ def test_a_stroke_begun_just_before_the_rule_fires_is_dropped(tiny, monkeypatch,
         draws["n"] += 1
         return x
 
-    monkeypatch.setattr(mdn, "sample", sample)
+    monkeypatch.setattr(sampler, "sample_mixture", sample)
     model = steer_window(tiny.load(), 1e-3, pen_up=False)
-    lines, _, stopped = write_lines(model, ["Good morning"], seed=0, return_phi=True)
+    w = write_lines(model, ["Good morning"], seed=0)
+    lines, stopped = w.lines, w.stopped_by_rule
     assert stopped == [True]
     assert len(lines[0]) == length
     assert lines[0][-1, 2] == 1.0
@@ -369,7 +374,7 @@ def test_a_stroke_begun_just_before_the_rule_fires_is_dropped(tiny, monkeypatch,
 def test_a_batch_gives_one_ink_per_line(tiny):
     model = tiny.load()
     texts = ["a", "Good morning", "hello", "I", "to you"]
-    lines = write_lines(model, texts, bias=1.0, seed=0)
+    lines = write_lines(model, texts, bias=1.0, seed=0).lines
     assert len(lines) == len(texts)
     for line in lines:
         assert line.ndim == 2 and line.shape[1] == 3 and line.dtype == np.float32
@@ -387,8 +392,8 @@ def test_priming_keeps_the_cap_of_the_new_text(tiny):
     from hwcli.data.ink import coarsen
 
     prime = Prime(coarsen(data.line(i), STRIDE), str(data.texts[i]))
-    primed = write_lines(model, ["hello", "Good morning"], seed=4, prime=prime)
-    plain = write_lines(model, ["hello", "Good morning"], seed=4)
+    primed = write_lines(model, ["hello", "Good morning"], seed=4, prime=prime).lines
+    plain = write_lines(model, ["hello", "Good morning"], seed=4).lines
     for text, line in zip(["hello", "Good morning"], primed):
         assert len(line) <= cap(model, text)
     assert any(len(a) != len(b) or not np.array_equal(a, b) for a, b in zip(primed, plain))

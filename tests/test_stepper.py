@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from hwcli.models.prediction import PredictionConfig, PredictionNetwork
-from hwcli.models.stepper import Stepper, one_hot
+from hwcli.generate.stepper import Stepper, one_hot
 from hwcli.models.synthesis import SynthesisConfig, SynthesisNetwork
 
 B, T, A = 2, 15, 7

@@ -25,8 +25,8 @@ from test_sampling import (  # noqa: F401 - session fixtures and CLI helpers
 
 from hwcli.data.inkfile import read_ink
 from hwcli.errors import DataError, UsageError
-from hwcli.sampling import write_lines
-from hwcli.styles import fit_to_model, line_height, load_prime, resample
+from hwcli.generate.sampler import write_lines
+from hwcli.generate.priming import fit_to_model, line_height, load_prime, resample
 
 STYLES = Path(__file__).resolve().parent / "fixtures" / "styles"
 
@@ -70,9 +70,9 @@ def test_a_user_file_primes(tiny, name):
 
 def test_priming_changes_the_ink_and_json_equals_inkml(tiny):
     model = tiny.load()
-    plain = write_lines(model, ["hello"], seed=2)[0]
-    from_json = write_lines(model, ["hello"], seed=2, prime=load_prime(str(STYLES / "hi.json"), model))[0]
-    from_inkml = write_lines(model, ["hello"], seed=2, prime=load_prime(str(STYLES / "hi.inkml"), model))[0]
+    plain = write_lines(model, ["hello"], seed=2).lines[0]
+    from_json = write_lines(model, ["hello"], seed=2, prime=load_prime(str(STYLES / "hi.json"), model)).lines[0]
+    from_inkml = write_lines(model, ["hello"], seed=2, prime=load_prime(str(STYLES / "hi.inkml"), model)).lines[0]
     assert len(plain) != len(from_json) or not np.array_equal(plain, from_json)
     np.testing.assert_array_equal(from_json, from_inkml)  # offsets do not see where the ink sits
 

@@ -24,7 +24,7 @@ from test_sampling import (  # noqa: F401 - session fixtures and CLI helpers
 )
 
 from hwcli.data.inkfile import read_ink
-from hwcli.writing import write_page
+from hwcli.generate.page import write_page
 
 
 def write(out, text="Good morning", *args, model=SYNTHESIS, input=None):
@@ -288,7 +288,7 @@ def test_bad_numbers(home, tmp_path, args, fragment):
 
 
 def test_cli_default_bias_is_the_library_default():
-    from hwcli import sampling
+    from hwcli.generate import sampler as sampling
     from hwcli.cli import write as write_command
 
     assert write_command.DEFAULT_BIAS == sampling.DEFAULT_BIAS

@@ -27,7 +27,7 @@ def inspect(
     from rich.console import Console
 
     from hwcli.errors import UsageError
-    from hwcli.inspection import inspect_text
+    from hwcli.generate.inspection import inspect_text
     from hwcli.models import store
     from hwcli.render.plots import attention_svg
 

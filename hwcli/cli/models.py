@@ -61,7 +61,7 @@ def models(
         table.add_row(row["name"] + (" (shipped)" if row.get("shipped") else ""), row["kind"], row.get("size", ""),
                       "" if row.get("epochs") is None else str(row["epochs"]), "" if loss is None else f"{loss:.1f}", row["path"])
     console.print(table)
-    from hwcli.styles import builtin_names
+    from hwcli.generate.priming import builtin_names
 
     console.print(f"built-in styles (hw write --style NAME): {', '.join(builtin_names()) or 'none'}", highlight=False)
     for row in rows:

@@ -31,7 +31,7 @@ def sample(
     from hwcli.data.ink import offsets_to_strokes
     from hwcli.errors import UsageError
     from hwcli.models import store
-    from hwcli.sampling import sample_free
+    from hwcli.generate.sampler import sample_free
 
     kind = output_kind(output)
     if bias < 0:

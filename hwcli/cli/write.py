@@ -11,7 +11,7 @@ import typer
 from hwcli.cli import app, error_boundary
 
 SAMPLING, PAGE, STYLE = "Sampling", "Page", "Style"
-DEFAULT_BIAS = 1.0  # hwcli.sampling.DEFAULT_BIAS, kept here so `hw --help` need not import torch
+DEFAULT_BIAS = 1.0  # hwcli.generate.sampler.DEFAULT_BIAS, kept here so `hw --help` need not import torch
 
 
 def read_text(text: str) -> str:
@@ -65,7 +65,7 @@ def write(
     from rich.console import Console
 
     from hwcli.errors import UsageError
-    from hwcli.writing import write_page
+    from hwcli.generate.page import write_page
 
     console = Console(stderr=True)
     kinds = [output_kind(path) for path in output]

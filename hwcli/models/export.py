@@ -20,7 +20,7 @@ from hwcli.models import checkpoint, store
 
 def ink_scale(dataset_path: Path, stride: int, lines: int = 2000) -> dict:
     """Median line height (10-90% y range) and median pen-down step of training lines, source units."""
-    from hwcli.styles import line_height
+    from hwcli.generate.priming import line_height
 
     data = load_dataset(dataset_path)
     indices = data.indices(TRAIN)[:lines]
@@ -34,7 +34,7 @@ def ink_scale(dataset_path: Path, stride: int, lines: int = 2000) -> dict:
 
 
 def export(name: str, out: Path, dataset_path: Path | None = None, default_style: str | None = None) -> dict:
-    from hwcli.styles import builtin_names
+    from hwcli.generate.priming import builtin_names
 
     if default_style and default_style not in builtin_names():
         raise SystemExit(f"no built-in style {default_style!r} (built-in: {', '.join(builtin_names())})")

@@ -1,14 +1,14 @@
 """Mixture density output (paper section 4, eqs. 15-26) and its bias (section 5.4).
 
 The head maps a hidden vector to y_hat = (e_hat, pi_hat, mu_hat, sigma_hat,
-rho_hat): 1 + 6M numbers. The negative log-likelihood is computed in log space.
+rho_hat): 1 + 6M numbers. The negative log-likelihood is computed in log space. Drawing from the mixture, step by
+step in numpy, is generation's job: hwcli/generate/sampler.py.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -52,28 +52,6 @@ def negative_log_likelihood(y_hat: Tensor, target: Tensor, mixtures: int) -> Ten
     # eq. 18: e = 1 / (1 + exp(e_hat)), so log e = logsigmoid(-e_hat) and log(1 - e) = logsigmoid(e_hat).
     log_bernoulli = torch.where(eos > 0.5, F.logsigmoid(-e_hat), F.logsigmoid(e_hat))
     return -(log_mixture + log_bernoulli)
-
-
-def sample(y_hat: np.ndarray, mixtures: int, bias: float, rng: np.random.Generator) -> np.ndarray:
-    """Draw x_{t+1} from the mixture (section 4.1), in numpy for the step-by-step sampler.
-
-    y_hat (B, 1+6M) -> (B, 3); the same parameters as split_params, bias included.
-    """
-    M, B = mixtures, y_hat.shape[0]
-    pi = y_hat[:, 1 : 1 + M] * (1.0 + bias)
-    pi = np.exp(pi - pi.max(1, keepdims=True))
-    cumulative = np.cumsum(pi, axis=1)  # (B, M), unnormalised
-    uniform = rng.random((2, B), dtype=np.float32)
-    j = (cumulative < uniform[0, :, None] * cumulative[:, -1:]).sum(1).clip(max=M - 1)  # (B,) component
-    # The chosen component's (pi_hat, mu1, mu2, sigma_hat1, sigma_hat2, rho_hat) in one gather.
-    _, mu1, mu2, s1, s2, rho = y_hat[:, 1:].reshape(B, 6, M)[np.arange(B), :, j].T
-    s1, s2, rho = np.exp(s1 - bias), np.exp(s2 - bias), np.tanh(rho)
-    n1, n2 = rng.standard_normal((2, B), dtype=np.float32)
-    x = np.empty((B, 3), np.float32)
-    x[:, 0] = mu1 + s1 * n1
-    x[:, 1] = mu2 + s2 * (rho * n1 + np.sqrt(np.maximum(1 - rho * rho, 0)) * n2)
-    x[:, 2] = uniform[1] * (1 + np.exp(y_hat[:, 0])) < 1  # end of stroke with e = 1 / (1 + exp(e_hat))
-    return x
 
 
 def density(y_hat: Tensor, mixtures: int, points: Tensor, bias: float = 0.0) -> Tensor:

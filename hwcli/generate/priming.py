@@ -9,6 +9,7 @@ step before the network sees it; both figures travel in the model's info
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,15 @@ import numpy as np
 from hwcli import paths
 from hwcli.data.ink import strokes_to_offsets
 from hwcli.errors import DataError, UsageError
-from hwcli.sampling import Prime
+
+
+@dataclass
+class Prime:
+    """Strokes (stroke-3 offsets, source units) and their text, to write in their style."""
+
+    offsets: np.ndarray  # (N, 3)
+    text: str
+
 
 # `--style none`: the model's own hand, unprimed, even where the model has a default style.
 NO_STYLE = "none"

@@ -11,14 +11,17 @@ over given strokes with their text first, then writes in their style.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from hwcli.errors import UsageError
-from hwcli.models import mdn
+from hwcli.generate.stepper import Stepper, one_hot
 from hwcli.models.checkpoint import LoadedModel
-from hwcli.models.stepper import Stepper, one_hot
+
+if TYPE_CHECKING:
+    from hwcli.generate.priming import Prime
 
 # The bias `hw write` uses unless told otherwise: of 0.5, 0.75 and 1.0 it gave the shipped
 # model the lowest character error rate on the selection sentences (bench/choose_bias.py,
@@ -35,12 +38,35 @@ FINISH_PACE = 1.0
 STRAY_POINTS = 2
 
 
-@dataclass
-class Prime:
-    """Strokes (stroke-3 offsets, source units) and their text, to write in their style."""
+def sample_mixture(y_hat: np.ndarray, mixtures: int, bias: float, rng: np.random.Generator) -> np.ndarray:
+    """Draw x_{t+1} from the mixture (section 4.1), in numpy for the step-by-step sampler.
 
-    offsets: np.ndarray  # (N, 3)
-    text: str
+    y_hat (B, 1+6M) -> (B, 3); the same parameters as models/mdn.split_params, bias included.
+    """
+    M, B = mixtures, y_hat.shape[0]
+    pi = y_hat[:, 1 : 1 + M] * (1.0 + bias)
+    pi = np.exp(pi - pi.max(1, keepdims=True))
+    cumulative = np.cumsum(pi, axis=1)  # (B, M), unnormalised
+    uniform = rng.random((2, B), dtype=np.float32)
+    j = (cumulative < uniform[0, :, None] * cumulative[:, -1:]).sum(1).clip(max=M - 1)  # (B,) component
+    # The chosen component's (pi_hat, mu1, mu2, sigma_hat1, sigma_hat2, rho_hat) in one gather.
+    _, mu1, mu2, s1, s2, rho = y_hat[:, 1:].reshape(B, 6, M)[np.arange(B), :, j].T
+    s1, s2, rho = np.exp(s1 - bias), np.exp(s2 - bias), np.tanh(rho)
+    n1, n2 = rng.standard_normal((2, B), dtype=np.float32)
+    x = np.empty((B, 3), np.float32)
+    x[:, 0] = mu1 + s1 * n1
+    x[:, 1] = mu2 + s2 * (rho * n1 + np.sqrt(np.maximum(1 - rho * rho, 0)) * n2)
+    x[:, 2] = uniform[1] * (1 + np.exp(y_hat[:, 0])) < 1  # end of stroke with e = 1 / (1 + exp(e_hat))
+    return x
+
+
+@dataclass
+class Written:
+    """What `write_lines` returns: one entry per text, in order."""
+
+    lines: list[np.ndarray]  # stroke-3 offsets, source units, y up
+    stopped_by_rule: list[bool]  # the stopping rule ended the line (else its step cap did)
+    windows: list[np.ndarray] | None = None  # (T, U) window weights phi, with return_phi
 
 
 def _finished_line(x: np.ndarray, model: LoadedModel) -> np.ndarray:
@@ -64,13 +90,9 @@ def _rng(seed: int | None) -> np.random.Generator:
 
 
 def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: int | None = None,
-                prime: Prime | None = None, return_phi: bool = False):
-    """Text -> ink, one line per text, sampled as one batch (on the CPU: see models/stepper.py).
-
-    Returns a list of stroke-3 arrays (source units, y up), and with
-    `return_phi` also a list of (T, U) window weights and a list of
-    (stopped_by_rule: bool) per line.
-    """
+                prime: Prime | None = None, return_phi: bool = False) -> Written:
+    """Text -> ink, one line per text, sampled as one batch (on the CPU: see stepper.py).
+    With `return_phi` the result also holds each line's window weights."""
     if model.kind != "synthesis":
         raise UsageError("this model is a prediction network: it cannot write text; use `hw sample`")
     if not texts or any(not t.strip() for t in texts):
@@ -108,7 +130,7 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
     outside_text = np.arange(U + 1)[None, :] >= lengths[:, None]  # (B, U+1): no real character
     for t in range(max_steps):
         y_hat, phi = stepper.step(x)
-        x = samples[t] = mdn.sample(y_hat, net.config.mixtures, bias, rng)
+        x = samples[t] = sample_mixture(y_hat, net.config.mixtures, bias, rng)
         if return_phi:
             phis[t] = phi
         # Section 5.3: stop when phi(t, U+1) exceeds phi(t, u) for every character u.
@@ -129,10 +151,8 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
         if done.all():
             break
     lines = [_finished_line(samples[: end_steps[b], b], model) for b in range(B)]
-    if not return_phi:
-        return lines
-    windows = [phis[: end_steps[b], b, : lengths[b]] for b in range(B)]
-    return lines, windows, stopped_by_rule.tolist()
+    windows = [phis[: end_steps[b], b, : lengths[b]] for b in range(B)] if return_phi else None
+    return Written(lines, stopped_by_rule.tolist(), windows)
 
 
 def sample_free(model: LoadedModel, steps: int = 700, lines: int = 1, bias: float = 0.0, seed: int | None = None):
@@ -147,5 +167,5 @@ def sample_free(model: LoadedModel, steps: int = 700, lines: int = 1, bias: floa
     samples = np.zeros((steps, lines, 3), np.float32)
     x = np.zeros((lines, 3), np.float32)
     for t in range(steps):
-        x = samples[t] = mdn.sample(stepper.step(x)[0], net.config.mixtures, bias, rng)
+        x = samples[t] = sample_mixture(stepper.step(x)[0], net.config.mixtures, bias, rng)
     return [_finished_line(samples[:, b], model) for b in range(lines)]

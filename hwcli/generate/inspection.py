@@ -11,7 +11,7 @@ import torch
 
 from hwcli.data.ink import offsets_to_strokes
 from hwcli.models import mdn
-from hwcli.sampling import DEFAULT_BIAS
+from hwcli.generate.sampler import DEFAULT_BIAS
 
 # A character the window dwells on this many times longer than the median
 # character is reported as a lag.
@@ -45,13 +45,13 @@ def focus_report(phi: np.ndarray, text: str):
 def next_point_density(model, offsets: np.ndarray, text: str, grid=DENSITY_GRID):
     """Sum over steps of the predicted density of the next pen position, on a grid over the ink."""
     from hwcli.data.alphabet import Alphabet
-    from hwcli.models.stepper import one_hot
-    from hwcli.sampling import normalise
+    from hwcli.generate.stepper import one_hot
+    from hwcli.generate.sampler import normalise
 
     net = model.network
     alphabet = Alphabet(model.alphabet)
     x = normalise(offsets, model)
-    # The sampler's first input is a zero row (sampling.write_lines): feed it too, so that
+    # The sampler's first input is a zero row (sampler.write_lines): feed it too, so that
     # y_hat[t + 1] is the very prediction the point after step t was drawn from.
     x = torch.cat([torch.zeros(1, 3), x])  # (T + 1, 3)
     codes = alphabet.encode(text)
@@ -78,11 +78,11 @@ def next_point_density(model, offsets: np.ndarray, text: str, grid=DENSITY_GRID)
 
 def inspect_text(model, text: str, bias: float = DEFAULT_BIAS, seed: int | None = None) -> Inspection:
     from hwcli.data.alphabet import Alphabet
-    from hwcli.sampling import write_lines
+    from hwcli.generate.sampler import write_lines
 
     text, _ = Alphabet(model.alphabet).check_text(" ".join(text.split()))
-    lines, windows, stopped = write_lines(model, [text], bias=bias, seed=seed, return_phi=True)
-    offsets, phi = lines[0], windows[0]
+    written = write_lines(model, [text], bias=bias, seed=seed, return_phi=True)
+    offsets, phi = written.lines[0], written.windows[0]
     skipped, lagged = focus_report(phi, text)
     return Inspection(text, offsets_to_strokes(offsets), phi, next_point_density(model, offsets, text),
-                      bool(stopped[0]), len(offsets) / len(text), skipped, lagged)
+                      written.stopped_by_rule[0], len(offsets) / len(text), skipped, lagged)

@@ -11,7 +11,7 @@ import numpy as np
 
 from hwcli.data.ink import offsets_to_strokes
 from hwcli.errors import UsageError
-from hwcli.sampling import DEFAULT_BIAS
+from hwcli.generate.sampler import DEFAULT_BIAS
 
 
 @dataclass
@@ -54,13 +54,13 @@ def write_page(text: str, model_name: str | None = None, bias: float = DEFAULT_B
         checked.append(paragraph)
         substitutions.update(replaced)
     lines = wrap_text("\n".join(checked), width)
-    from hwcli.styles import prime_for
+    from hwcli.generate.priming import prime_for
 
     prime = prime_for(style, model, style_text)
-    from hwcli.sampling import write_lines
+    from hwcli.generate.sampler import write_lines
 
     written = [line for line in lines if line]
-    inks = iter(write_lines(model, written, bias=bias, seed=seed, prime=prime)) if written else iter(())
+    inks = iter(write_lines(model, written, bias=bias, seed=seed, prime=prime).lines if written else ())
     line_offsets = [next(inks) if line else np.zeros((0, 3), np.float32) for line in lines]
     strokes, _ = place_lines([offsets_to_strokes(o) for o in line_offsets], line_spacing)
     return Page(lines, line_offsets, strokes, substitutions)
