@@ -10,16 +10,22 @@ the device, from random offsets and texts of the paper's shape (lines of
 The naive reference is a synthesis network of the same sizes written the
 obvious way: every layer an `nn.LSTMCell` and the window stepped in Python,
 one time step at a time. It shows what the design in docs/ARCHITECTURE.md
-("Speed design") buys.
+("Speed design") buys. `synthesis_autograd_loop` is our network with layer 1
+and the window on the plain autograd loop (`WindowLayer.reference`), the path
+before the fused `WindowLoop`.
 
-Peak memory: the resident set size of this process (resource.getrusage),
-and of a separate process that runs one synthesis training iteration on
-1,200-step lines (the longest lines of IAM-OnDB at the paper's rate).
+The variants are timed in interleaved rounds (one iteration of each per
+round, medians over rounds), so that a busy machine slows them alike and the
+ratios stay meaningful.
+
+Peak memory: the high-water resident set (VmHWM) of a fresh process that
+runs one synthesis training iteration on 1,200-step lines (the longest lines
+of IAM-OnDB at the paper's rate), fused loop and autograd loop.
 
 Prints one JSON object on stdout.
 
     python bench/train_speed.py              # paper size; minutes on a CPU
-    python bench/train_speed.py --quick      # tiny sizes, 1 repeat: checks that it runs
+    python bench/train_speed.py --quick      # tiny sizes, 1 round: checks that it runs
     python bench/train_speed.py --device cuda --bf16
 """
 
@@ -28,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -45,9 +52,9 @@ from hwcli.training.loop import batch_loss
 
 # Paper sizes (sections 4-5) and the shape of an IAM-OnDB line.
 PAPER = dict(hidden=400, layers=3, mixtures=20, window_mixtures=10, batch=32, steps=700, chars=30, alphabet=80,
-             repeats=3, naive_repeats=1, peak_steps=1200)
+             rounds=3, naive_every=2, peak_steps=1200)
 QUICK = dict(hidden=16, layers=2, mixtures=3, window_mixtures=2, batch=4, steps=40, chars=8, alphabet=20,
-             repeats=1, naive_repeats=1, peak_steps=60)
+             rounds=1, naive_every=1, peak_steps=60)
 END_OF_STROKE_RATE = 1 / 20  # about one pen lift per 20 points
 
 
@@ -124,26 +131,36 @@ def synchronize(device) -> None:
         torch.cuda.synchronize(device)
 
 
-def throughput(network, batch: Batch, repeats: int, device, bf16: bool = False) -> float:
-    """Time steps per second of forward + loss + backward + optimiser step (after one warm-up iteration)."""
-    network.to(device).train()
-    optimizer = torch.optim.Adam(network.parameters(), lr=1e-4)
-    mixtures = network.config.mixtures
+class Timed:
+    """One training iteration of a network: forward + loss + backward + Adam step, timed."""
 
-    def iteration():
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss, _, _ = batch_loss(network, batch, mixtures, clip=True)
-        optimizer.zero_grad(set_to_none=True)
+    def __init__(self, network, batch: Batch, device, bf16: bool = False):
+        self.network, self.batch, self.device, self.bf16 = network.to(device).train(), batch, device, bf16
+        self.optimizer = torch.optim.Adam(network.parameters(), lr=1e-4)
+
+    def __call__(self) -> float:
+        started = time.perf_counter()
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16):
+            loss, _, _ = batch_loss(self.network, self.batch, self.network.config.mixtures, clip=True)
+        self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        optimizer.step()
+        self.optimizer.step()
+        synchronize(self.device)
+        return time.perf_counter() - started
 
-    iteration()
-    synchronize(device)
-    started = time.perf_counter()
-    for _ in range(repeats):
-        iteration()
-    synchronize(device)
-    return float(batch.mask.sum()) * repeats / (time.perf_counter() - started)
+
+def interleaved_throughput(variants: dict, batch: Batch, rounds: int, naive_every: int) -> dict:
+    """Time steps per second of each variant: a warm-up iteration each, then `rounds` rounds of one
+    iteration per variant (A, B, C, A, B, C, ...), the median per variant. The slow naive
+    reference runs only every `naive_every`-th round."""
+    seconds = {name: [] for name in variants}
+    for timed in variants.values():
+        timed()
+    for r in range(rounds):
+        for name, timed in variants.items():
+            if name != "synthesis_naive" or r % naive_every == 0:
+                seconds[name].append(timed())
+    return {name: float(batch.mask.sum()) / statistics.median(times) for name, times in seconds.items()}
 
 
 def synthesis_config(sizes: dict) -> SynthesisConfig:
@@ -155,92 +172,122 @@ def prediction_config(sizes: dict) -> PredictionConfig:
     return PredictionConfig(hidden=sizes["hidden"], layers=sizes["layers"], mixtures=sizes["mixtures"])
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+def status_mb(field: str) -> float:
+    """A field of /proc/self/status (Linux) in MB.
+
+    VmHWM, not getrusage's ru_maxrss: ru_maxrss survives exec (the kernel keeps the larger of the
+    old and the new memory map's peaks), so a child started by a big parent reports the parent's
+    peak. VmHWM belongs to the memory map that exec made fresh: this process's own peak."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def peak_memory_run(sizes: dict, device) -> dict:
+def peak_memory_run(sizes: dict, device, reference: bool) -> dict:
     """One synthesis training iteration on peak_steps-long lines; run in a fresh process by main()."""
     torch.manual_seed(0)
     network = SynthesisNetwork(synthesis_config(sizes))
+    network.window_layer.reference = reference
     batch = make_batch(sizes["batch"], sizes["peak_steps"], sizes["chars"], sizes["alphabet"], device)
-    before = peak_rss_mb()
+    before = status_mb("VmRSS")
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    throughput(network, batch, 1, device, sizes["bf16"])
-    result = {"peak_rss_mb": round(peak_rss_mb(), 1), "rss_before_mb": round(before, 1)}
+    Timed(network, batch, device, sizes["bf16"])()
+    result = {"peak_rss_mb": round(status_mb("VmHWM"), 1), "rss_before_mb": round(before, 1),
+              "ru_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
     if device.type == "cuda":
         result["cuda_peak_mb"] = round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
     return result
 
 
+def peak_memory(sizes: dict, device, quick: bool, reference: bool) -> dict:
+    child = [sys.executable, __file__, "--peak-only", "--device", device.type, "--threads", str(torch.get_num_threads())]
+    child += ["--quick"] if quick else []
+    child += ["--peak-reference"] if reference else []
+    for key in ("hidden", "layers", "batch", "chars", "peak_steps"):
+        child += [f"--{key.replace('_', '-')}", str(sizes[key])]
+    run = subprocess.run(child, capture_output=True, text=True)
+    if run.returncode != 0:
+        sys.exit(f"the peak-memory run failed: {run.stderr.strip()[-2000:]}")
+    return json.loads(run.stdout)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes and 1 repeat: check that the script runs")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and 1 round: check that the script runs")
     parser.add_argument("--hidden", type=int, help="LSTM cells per layer (paper: 400)")
     parser.add_argument("--layers", type=int, help="LSTM layers (paper: 3)")
     parser.add_argument("--batch", type=int, help="lines per batch (default 32)")
     parser.add_argument("--steps", type=int, help="time steps per line (default 700)")
     parser.add_argument("--chars", type=int, help="characters per text (default 30)")
-    parser.add_argument("--repeats", type=int, help="timed iterations per network (default 3)")
+    parser.add_argument("--rounds", type=int, help="timed rounds, one iteration of every variant each (default 3)")
     parser.add_argument("--peak-steps", type=int, help="line length of the peak-memory run (default 1200)")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--bf16", action="store_true", help="also time bfloat16 autocast variants")
     parser.add_argument("--peak-only", action="store_true", help=argparse.SUPPRESS)  # the child process
+    parser.add_argument("--peak-reference", action="store_true", help=argparse.SUPPRESS)  # its autograd loop
     args = parser.parse_args()
 
     sizes = dict(QUICK if args.quick else PAPER)
-    for key in ("hidden", "layers", "batch", "steps", "chars", "repeats", "peak_steps"):
+    for key in ("hidden", "layers", "batch", "steps", "chars", "rounds", "peak_steps"):
         if getattr(args, key) is not None:
             sizes[key] = getattr(args, key)
     sizes["bf16"] = False
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)  # as training does (hwcli.training.session)
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           "cpu" if args.device == "auto" else args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         sys.exit("--device cuda, but no CUDA device is available")
 
     if args.peak_only:
-        print(json.dumps(peak_memory_run(sizes, device)))
+        print(json.dumps(peak_memory_run(sizes, device, args.peak_reference)))
         return
 
     batch = make_batch(sizes["batch"], sizes["steps"], sizes["chars"], sizes["alphabet"], device)
-    result: dict = {}
     torch.manual_seed(0)
-    result["synthesis"] = throughput(SynthesisNetwork(synthesis_config(sizes)), batch, sizes["repeats"], device)
-    result["prediction"] = throughput(PredictionNetwork(prediction_config(sizes)), batch, sizes["repeats"], device)
-    result["synthesis_naive"] = throughput(NaiveSynthesis(synthesis_config(sizes)), batch, sizes["naive_repeats"], device)
+    synthesis, prediction = synthesis_config(sizes), prediction_config(sizes)
+    variants = {"synthesis": Timed(SynthesisNetwork(synthesis), batch, device),
+                "synthesis_autograd_loop": Timed(autograd_loop(SynthesisNetwork(synthesis)), batch, device),
+                "prediction": Timed(PredictionNetwork(prediction), batch, device),
+                "synthesis_naive": Timed(NaiveSynthesis(synthesis), batch, device)}
     if args.bf16:
-        result["synthesis_bf16"] = throughput(SynthesisNetwork(synthesis_config(sizes)), batch, sizes["repeats"], device, True)
-        result["prediction_bf16"] = throughput(PredictionNetwork(prediction_config(sizes)), batch, sizes["repeats"], device, True)
-    result = {k: round(v, 1) for k, v in result.items()}
+        variants.update(synthesis_bf16=Timed(SynthesisNetwork(synthesis), batch, device, True),
+                        synthesis_autograd_loop_bf16=Timed(autograd_loop(SynthesisNetwork(synthesis)), batch, device, True),
+                        prediction_bf16=Timed(PredictionNetwork(prediction), batch, device, True))
+    result = {k: round(v, 1) for k, v in interleaved_throughput(variants, batch, sizes["rounds"], sizes["naive_every"]).items()}
     result["synthesis_speedup_over_naive"] = round(result["synthesis"] / result["synthesis_naive"], 2)
-    result["naive_max_abs_difference"] = naive_difference(synthesis_config(sizes), device)
-    result["peak_rss_mb"] = round(peak_rss_mb(), 1)
-    if device.type == "cuda":
-        result["cuda_peak_mb"] = round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
-
-    child = [sys.executable, __file__, "--peak-only", "--device", device.type]
-    child += ["--quick"] if args.quick else []
-    for key in ("hidden", "layers", "batch", "chars", "peak_steps"):
-        child += [f"--{key.replace('_', '-')}", str(sizes[key])]
-    run = subprocess.run(child, capture_output=True, text=True)
-    if run.returncode != 0:
-        sys.exit(f"the peak-memory run failed: {run.stderr.strip()[-2000:]}")
-    peak = json.loads(run.stdout)
-    result.update({f"{key}_{sizes['peak_steps']}_steps": value for key, value in peak.items()})
+    result["autograd_loop_speedup_over_naive"] = round(result["synthesis_autograd_loop"] / result["synthesis_naive"], 2)
+    result["fused_over_autograd_loop"] = round(result["synthesis"] / result["synthesis_autograd_loop"], 2)
+    if args.bf16:
+        result["fused_over_autograd_loop_bf16"] = round(result["synthesis_bf16"] / result["synthesis_autograd_loop_bf16"], 2)
+    result["naive_max_abs_difference"] = naive_difference(synthesis, device)
+    del variants
+    for name, reference in (("fused", False), ("autograd_loop", True)):
+        peak = peak_memory(sizes, device, args.quick, reference)
+        result.update({f"{key}_{sizes['peak_steps']}_steps_{name}": value for key, value in peak.items()})
 
     result.update(
-        unit="time steps per second (batch x line length), forward + loss + backward + Adam step",
+        unit="time steps per second (batch x line length), forward + loss + backward + Adam step; median of rounds",
         device=str(device),
         threads=torch.get_num_threads(),
         torch=torch.__version__,
         sizes={k: v for k, v in sizes.items() if k != "bf16"},
         parameters={
-            "synthesis": sum(p.numel() for p in SynthesisNetwork(synthesis_config(sizes)).parameters()),
-            "prediction": sum(p.numel() for p in PredictionNetwork(prediction_config(sizes)).parameters()),
+            "synthesis": sum(p.numel() for p in SynthesisNetwork(synthesis).parameters()),
+            "prediction": sum(p.numel() for p in PredictionNetwork(prediction).parameters()),
         },
     )
     print(json.dumps(result))
+
+
+def autograd_loop(network: SynthesisNetwork) -> SynthesisNetwork:
+    network.window_layer.reference = True
+    return network
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""Training end to end on the real IAM-OnDB sample: the loss falls, resume is exact,
-bad batches are skipped; plus the clipping of paper section 4 and the batches.
+"""Training end to end: resume is exact and bad batches are skipped (on synthetic lines,
+conftest.py's `tiny_dataset`), the loss falls on the real IAM-OnDB sample (`sample_dataset`,
+skipped without ../shared); plus the clipping of paper section 4 and the batches.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import pytest
 import torch
 
 from hwcli.data import dataset as datasets
-from hwcli.data import iamondb
 from hwcli.data.ink import coarsen
+from hwcli.errors import UsageError
 from hwcli.models import checkpoint as ckpt
 from hwcli.models import lstm, mdn
 from hwcli.models.prediction import PredictionConfig, PredictionNetwork
@@ -21,44 +22,11 @@ from hwcli.training import loop, session
 from hwcli.training.batches import Batch, TrainingData, prepare
 from hwcli.training.loop import TrainOptions
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "iam-ondb-sample"
 TINY = dict(hidden=16, layers=2, mixtures=3, window_mixtures=2)
 
 
-def build_dataset(out: Path, train_lines: int | None = None, valid_lines: int | None = None) -> Path:
-    """The sample with its split lists (as `hw preprocess` does), optionally cut to the first lines of each side.
-
-    Built once per session: test modules share the file through the session's base temp dir.
-    """
-    if out.exists():
-        return out
-    if not SAMPLE.is_dir():
-        pytest.skip(f"real data not found at {SAMPLE} (tests read it from ../shared/data beside the repository)")
-    lines, _, _, _ = iamondb.read_lines(SAMPLE, workers=1)
-    train = iamondb.read_split_list(SAMPLE / "training_set.txt")
-    valid = iamondb.read_split_list(SAMPLE / "validation_set.txt")
-    keep_train = [line for line in lines if line.line_id in train][:train_lines]
-    keep_valid = [line for line in lines if line.line_id in valid][:valid_lines]
-    split = np.array([datasets.TRAIN] * len(keep_train) + [datasets.VALIDATION] * len(keep_valid), np.uint8)
-    data = datasets.build(keep_train + keep_valid, split, {"source": str(SAMPLE), "split_kind": "lists"})
-    datasets.save(data, out)
-    return out
-
-
-@pytest.fixture(scope="session")
-def sample_dataset(tmp_path_factory) -> Path:
-    """All 172 lines of ../shared/data/iam-ondb-sample: 137 training, 35 validation."""
-    return build_dataset(tmp_path_factory.getbasetemp() / "hw-datasets" / "iam-sample.npz")
-
-
-@pytest.fixture(scope="session")
-def tiny_dataset(tmp_path_factory) -> Path:
-    """24 training and 8 validation lines of the sample: three batches of 8 per epoch."""
-    return build_dataset(tmp_path_factory.getbasetemp() / "hw-datasets" / "iam-tiny.npz", 24, 8)
-
-
 def train(kind, data, model_dir, resume=False, sizes=TINY, stride=4, callback=lambda event, **data: None, **options):
-    options = TrainOptions(**{"epochs": 3, "batch_size": 8, "lr": 1e-2, **options})
+    options = TrainOptions(**{"epochs": 3, "batch_size": 8, "lr": 1e-2, "precision": "fp32", **options})
     return session.run(kind, data, model_dir, dict(sizes), options, "cpu", resume=resume, stride=stride,
                        min_char_count=1, callback=callback)
 
@@ -173,15 +141,15 @@ def test_resume_of_the_other_kind_is_refused(tiny_dataset, tmp_path):
         train("synthesis", tiny_dataset, tmp_path / "m", resume=True)
 
 
-@pytest.mark.parametrize("change,flag", [({"optimizer": "rmsprop"}, "--optimizer adam"),
-                                         ({"batch_size": 4}, "--batch-size 8"), ({"seed": 1}, "--seed 0")])
-def test_resume_with_another_order_or_optimiser_is_refused(change, flag, tiny_dataset, tmp_path):
-    """Batch size and seed set the batch order, the optimiser its state: another value cannot continue the run."""
-    from hwcli.errors import UsageError
-
+@pytest.mark.parametrize("change", [{"optimizer": "rmsprop"}, {"batch_size": 4}, {"seed": 1}])
+def test_resume_keeps_the_runs_own_order_and_optimiser(change, tiny_dataset, tmp_path):
+    """Batch size and seed set the batch order, the optimiser its state: resume takes them from the
+    checkpoint, whatever is asked (issue 17; the CLI says which options it ignores)."""
     train("prediction", tiny_dataset, tmp_path / "m", max_steps=1)
-    with pytest.raises(UsageError, match=f"resume with {flag}"):
-        train("prediction", tiny_dataset, tmp_path / "m", resume=True, **change)
+    train("prediction", tiny_dataset, tmp_path / "m", resume=True, max_steps=2, **change)
+    saved = torch.load(tmp_path / "m" / "last.pt", weights_only=True)["training"]
+    assert saved["options"]["optimizer"] == "adam" and saved["options"]["batch_size"] == 8
+    assert saved["options"]["seed"] == 0 and saved["state"]["global_step"] == 2
 
 
 # --- non-finite batches -----------------------------------------------------------------------------
@@ -391,10 +359,23 @@ def test_statistics_are_computed_after_coarsening(tiny_dataset):
     assert steps_per_char == pytest.approx(sum(len(line) for line in raw) / sum(len(t) for t in data.texts[:24]))
 
 
-def test_bf16_autocast_trains(tiny_dataset, tmp_path):
-    summary = train("prediction", tiny_dataset, tmp_path / "m", epochs=1, max_steps=2, bf16=True)
+@pytest.mark.parametrize("kind", ["prediction", "synthesis"])
+def test_bf16_autocast_trains(kind, tiny_dataset, tmp_path):
+    summary = train(kind, tiny_dataset, tmp_path / "m", epochs=1, max_steps=2, precision="bf16")
     assert summary["steps"] == 2 and summary["skipped"] == 0
     assert all(torch.isfinite(v).all() for v in weights(tmp_path / "m" / "last.pt").values())
+
+
+def test_precision_auto_follows_the_hardware(monkeypatch):
+    """auto is bf16 exactly where bf16_pays; fp32 and bf16 are what they say; the default is fp32."""
+    cpu = torch.device("cpu")
+    assert TrainOptions().precision == "fp32"
+    assert loop.autocast_dtype("fp32", cpu) is None and loop.autocast_dtype("bf16", cpu) is torch.bfloat16
+    for pays in (True, False):
+        monkeypatch.setattr(loop, "bf16_pays", lambda device: pays)
+        assert loop.autocast_dtype("auto", cpu) is (torch.bfloat16 if pays else None)
+    with pytest.raises(UsageError, match="precision"):
+        loop.autocast_dtype("fp16", cpu)
 
 
 def test_nll_is_computed_in_float32_under_autocast():

@@ -1,5 +1,6 @@
 """The soft window (paper section 5, eqs. 46-52) against plain loops, and the two networks' structure:
-the synthesis network steps only layer 1 and the window, the prediction network not at all.
+the synthesis network steps only layer 1 and the window, the prediction network not at all. The fused
+loop (`WindowLoop`, hand-written backward) against gradcheck and the plain autograd loop.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import torch
 from hwcli.models import mdn, window
 from hwcli.models.prediction import PredictionConfig, PredictionNetwork
 from hwcli.models.synthesis import SynthesisConfig, SynthesisNetwork
-from hwcli.models.window import WindowLayer
+from hwcli.models.window import WindowLayer, WindowLoop
+from hwcli.training import loop
+from hwcli.training.batches import TrainingData
 
 B, T, U, A, H, K = 2, 9, 5, 7, 6, 3
 
@@ -240,3 +243,122 @@ def test_synthesis_network_equals_the_equations_with_lstm_cells():
             expected.append(net.output(torch.cat([h for h, _ in states], 1)))
         y_hat, _, _ = net(x, text)
     torch.testing.assert_close(y_hat, torch.stack(expected, 1), rtol=1e-5, atol=1e-5)
+
+
+# --- the fused loop: its hand-written backward against gradcheck and the plain autograd loop ---------
+
+
+def loop_inputs(dtype=torch.float64, B=2, T=5, U=4, A=5, H=3, K=2):
+    """WindowLoop's differentiable inputs at tiny sizes: gates_x, weights, initial state (all requiring grad)."""
+    g = torch.Generator().manual_seed(3)
+    rand = lambda *shape, scale=1.0: (torch.randn(*shape, generator=g, dtype=dtype) * scale).requires_grad_()  # noqa: E731
+    text = torch.nn.functional.one_hot(torch.randint(0, A, (B, U), generator=g), A).to(dtype)
+    text[1, 2:] = 0  # a shorter text, padded as batches pad it
+    tensors = [rand(T, B, 4 * H), rand(4 * H, H + A, scale=0.5), rand(3 * K, H, scale=0.5), rand(3 * K, scale=0.5),
+               rand(B, H), rand(B, H), (torch.rand(B, K, generator=g, dtype=dtype) * U).requires_grad_(), rand(B, A)]
+    return tensors, text
+
+
+def test_fused_loop_passes_gradcheck():
+    """float64 finite differences of every output (h^1, w, final c and kappa) against the hand-written backward."""
+    tensors, text = loop_inputs()
+    gates_x, w_recurrent, w_window, b_window, *state = tensors
+    fn = lambda *t: WindowLoop.apply(*t[:4], text, *t[4:], 0.0, torch.float64)  # noqa: E731
+    assert torch.autograd.gradcheck(fn, tuple(tensors), eps=1e-6, atol=1e-7, rtol=1e-5)
+
+
+def layer_pair(dtype=torch.float32, hidden=H):
+    """The same WindowLayer twice: the fused loop and the plain autograd reference."""
+    fused = WindowLayer(3, A, hidden, K, steps_per_char=2.0).to(dtype)
+    reference = WindowLayer(3, A, hidden, K, steps_per_char=2.0).to(dtype)
+    reference.load_state_dict(fused.state_dict())
+    reference.reference = True
+    return fused, reference
+
+
+def layer_gradients(layer, x, text, weights, clip):
+    """Outputs and gradients (x, initial state, weights) of a loss over every output, final state included."""
+    xx = x.clone().requires_grad_()
+    start = [s.requires_grad_() for s in layer.initial_state(B, A, x.device, x.dtype)]
+    layer.zero_grad()
+    h1, w, final, _ = layer(xx, text, state=start, grad_clip=clip)
+    ((h1 * weights[0]).sum() + (w * weights[1]).sum() + final[1].sum() + final[2].sum()).backward()
+    return [h1, w, *final, xx.grad, *(s.grad for s in start), *(p.grad.clone() for p in layer.parameters())]
+
+
+@pytest.mark.parametrize("clip", [0.0, 0.02])
+def test_fused_loop_equals_the_autograd_loop_with_clipping(clip):
+    """Outputs and every gradient (weights, x, initial state) agree, with the per-step clamp on dL/dh^1_t
+    binding (clip 0.02) or off."""
+    fused, reference = layer_pair(torch.float64)
+    x, text = torch.randn(B, T, 3, dtype=torch.float64), one_hot_text(lengths=[U, 2]).double()
+    weights = [torch.randn(B, T, H, dtype=torch.float64), torch.randn(B, T, A, dtype=torch.float64) * 5]
+    got, expected = (layer_gradients(layer, x, text, weights, clip) for layer in (fused, reference))
+    for a, b in zip(got, expected):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
+    if clip:  # the clamp really binds: without it the gradients differ
+        free = layer_gradients(fused, x, text, weights, 0.0)
+        assert not torch.allclose(free[-4], got[-4], rtol=1e-3)  # w_recurrent
+
+
+def padded_batch(alphabet: int):
+    """A training batch as training makes it: lines of uneven length (masked padding) and uneven texts."""
+    g = np.random.default_rng(0)
+    lines = [np.c_[g.normal(size=(n, 2)), g.random(n) < 0.1].astype(np.float32) for n in (14, 9, 5)]
+    texts = [g.integers(0, alphabet, n) for n in (4, 2, 3)]
+    return TrainingData(lines, texts, alphabet).batch([0, 1, 2])
+
+
+def synthesis_pair(alphabet: int = A):
+    config = SynthesisConfig(alphabet_size=alphabet, hidden=H, layers=3, mixtures=3, window_mixtures=K)
+    fused, reference = SynthesisNetwork(config), SynthesisNetwork(config)
+    with torch.no_grad():
+        fused.output.weight.mul_(30.0)  # big output derivatives: the paper's clips bind
+    reference.load_state_dict(fused.state_dict())
+    reference.window_layer.reference = True
+    return fused, reference
+
+
+def test_fused_network_gradients_equal_the_reference_in_training():
+    """loop.batch_loss with clip=True (both of the paper's clips, the loss masked over padding):
+    every parameter gradient of the fused network equals the plain autograd one."""
+    fused, reference = synthesis_pair()
+    batch = padded_batch(A)
+    assert batch.mask.sum() < batch.mask.numel()  # there is padding
+    grads = []
+    for net in (fused, reference):
+        loss, _, _ = loop.batch_loss(net, batch, 3, clip=True)
+        loss.backward()
+        grads.append({name: p.grad for name, p in net.named_parameters()})
+    for name, grad in grads[0].items():  # float32 rounding apart (the order of the sums differs)
+        scale = float(grads[1][name].abs().max())
+        torch.testing.assert_close(grad, grads[1][name], rtol=0, atol=2e-4 * scale, msg=name)
+
+
+def test_fused_network_under_bf16_autocast_is_close_to_the_reference():
+    """Under bf16 autocast the fused loop's recurrent products are bf16, its state float32;
+    the loss and the gradients stay near the reference's (which rounds more: its gates are bf16)."""
+    fused, reference = synthesis_pair()
+    batch = padded_batch(A)
+    out = []
+    for net in (fused, reference):
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            loss, _, _ = loop.batch_loss(net, batch, 3, clip=True)
+        loss.backward()
+        out.append((float(loss.detach()), torch.cat([p.grad.flatten() for p in net.parameters()])))
+    (loss_a, grad_a), (loss_b, grad_b) = out
+    assert loss_a == pytest.approx(loss_b, rel=2e-2)
+    assert torch.isfinite(grad_a).all()
+    cosine = torch.nn.functional.cosine_similarity(grad_a, grad_b, dim=0)
+    assert cosine > 0.99, float(cosine)
+
+
+def test_fused_loop_without_grad_equals_the_reference():
+    """Validation runs under no_grad: the same outputs, and no autograd graph."""
+    fused, reference = layer_pair()
+    x, text = torch.randn(B, T, 3), one_hot_text(lengths=[U, 3])
+    with torch.no_grad():
+        got, expected = fused(x, text), reference(x, text)
+    assert not got[0].requires_grad
+    for a, b in zip([got[0], got[1], *got[2]], [expected[0], expected[1], *expected[2]]):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)

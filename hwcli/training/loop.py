@@ -30,7 +30,7 @@ class TrainOptions:
     seed: int = 0
     max_steps: int = 0  # stop after this many optimiser steps in all (0: no limit)
     save_every_s: float = 120.0  # last.pt at least this often
-    bf16: bool = False  # bfloat16 autocast for the LSTM products (CPU and CUDA)
+    precision: str = "fp32"  # "fp32", "bf16" (autocast for the LSTM products) or "auto" (bf16 where it pays)
 
 
 @dataclass
@@ -54,6 +54,29 @@ def make_optimizer(options: TrainOptions, parameters):
 
         return GravesRMSprop(parameters, lr=options.lr)
     raise UsageError(f"unknown optimiser {options.optimizer!r}; use adam or rmsprop")
+
+
+def bf16_pays(device: torch.device) -> bool:
+    """bf16 products are fast here: CUDA of compute capability 8.0+, or a CPU with AVX-512 BF16 or AMX."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_capability(device) >= (8, 0)
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
+    except OSError:  # not Linux: fall back to float32
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for --precision (None: plain float32)."""
+    from hwcli.errors import UsageError
+
+    if precision not in ("auto", "fp32", "bf16"):
+        raise UsageError(f"unknown precision {precision!r}; use auto, fp32 or bf16")
+    if precision == "bf16" or (precision == "auto" and bf16_pays(device)):
+        return torch.bfloat16
+    return None
 
 
 def epoch_order(batches: int, seed: int, epoch: int) -> list[int]:
@@ -86,7 +109,7 @@ def evaluate(network, data: TrainingData, batch_size: int, mixtures: int, device
         _, nll, n = batch_loss(network, batch, mixtures, clip=False)
         total, steps, lines = total + float(nll), steps + float(n), lines + len(indices)
     network.train()
-    total, steps, lines = distributed.sum_over_ranks(total, steps, lines)
+    total, steps, lines = distributed.sum_over_ranks(total, steps, lines, device=device)
     return {"nats_per_line": total / max(lines, 1), "nats_per_step": total / max(steps, 1)}
 
 
@@ -104,6 +127,7 @@ def fit(network, optimizer, train: TrainingData, valid: TrainingData, options: T
         from hwcli.errors import DataError
 
         raise DataError(f"{len(train)} training lines make no batch of {options.batch_size} per process")
+    low_precision = autocast_dtype(options.precision, device)
     last_save = time.monotonic()
     network.train()
     status = "done"
@@ -117,7 +141,7 @@ def fit(network, optimizer, train: TrainingData, valid: TrainingData, options: T
                     return status
                 started = time.perf_counter()
                 batch = train.batch(buckets[order[state.batch_in_epoch]]).to(device)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=options.bf16):
+                with torch.autocast(device.type, dtype=low_precision or torch.bfloat16, enabled=low_precision is not None):
                     loss, nll, steps = batch_loss(network, batch, mixtures, clip=True)
                 optimizer.zero_grad(set_to_none=True)
                 bad = not torch.isfinite(loss)
@@ -126,7 +150,7 @@ def fit(network, optimizer, train: TrainingData, valid: TrainingData, options: T
                 # mismatched collective. Its NaN gradients then mark the batch bad on every rank.
                 loss.backward()
                 bad = bad or any(p.grad is not None and not torch.isfinite(p.grad).all() for p in network.parameters())
-                if distributed.any_rank(bad):
+                if distributed.any_rank(bad, device):
                     optimizer.zero_grad(set_to_none=True)
                     state.skipped += 1
                 else:
