@@ -3,7 +3,7 @@ apart from the legibility benchmark) at each bias, several seeds each, in the mo
 default style (or --style; none: unprimed), and let the independent judge read them.
 Prints one JSON object per bias.
 
-    python bench/choose_bias.py [--model NAME] [--style NAME|none] [--bias 0.5 0.75 1.0] [--seeds 4]
+    python bench/choose_bias.py [--model NAME] [--style NAME|none] [--bias 0.5 0.75 1.0] [--seeds 4] [--quick]
 """
 
 from __future__ import annotations
@@ -25,11 +25,15 @@ def main() -> None:
     parser.add_argument("--bias", type=float, nargs="+", default=[0.5, 0.75, 1.0])
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--style", help="as hw write --style [default: the model's own]")
+    parser.add_argument("--quick", action="store_true", help="one bias, one seed, 2 sentences: a check that it runs")
     args = parser.parse_args()
+    if args.quick:
+        args.bias, args.seeds = args.bias[-1:], 1
     model = store.load(args.model, "synthesis")
     prime = prime_for(args.style, model)
     style = args.style or model.info.get("default_style") or NO_STYLE  # for the report
     sentences = [s for s in (ROOT / "bench" / "style_sentences.txt").read_text().splitlines() if s.strip()]
+    sentences = sentences[:2] if args.quick else sentences
     judge = Judge()
     for bias in args.bias:
         result = scores(judge, model, sentences, prime, bias, range(args.seeds))

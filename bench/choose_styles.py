@@ -10,7 +10,7 @@ The sentences are bench/style_sentences.txt, kept apart from bench/sentences.txt
 measures them.
 
     python bench/choose_styles.py --model NAME --dataset FILE [--candidates 16] [--finalists 8 --seeds 2]
-        [--save hwcli/assets/styles]
+        [--save hwcli/assets/styles] [--quick]
 """
 
 from __future__ import annotations
@@ -77,7 +77,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2, help="more seeds for each finalist")
     parser.add_argument("--keep", type=int, default=4)
     parser.add_argument("--save", type=Path)
+    parser.add_argument("--quick", action="store_true", help="2 candidates, 2 sentences, 1 finalist: a check that it runs")
     args = parser.parse_args()
+    if args.quick:
+        args.candidates, args.sentences, args.finalists, args.seeds, args.keep = 2, 2, 1, 1, 1
     model = store.load(args.model, "synthesis")
     data = datasets.load(args.dataset)
     sentences = [s for s in (ROOT / "bench" / "style_sentences.txt").read_text().splitlines() if s.strip()]

@@ -5,11 +5,14 @@ stroke (pen down), before any repair. Prints one JSON object: percentiles of
 that per-line maximum, how many lines exceed 400 / 500 / 600 units, and what
 remove_recording_errors does to the data.
 
-    python bench/recording_errors.py [IAM-ONDB-ROOT]   # default ../shared/data/iam-ondb
+    python bench/recording_errors.py [IAM-ONDB-ROOT] [--quick]   # default ../shared/data/iam-ondb
+
+--quick reads the first 200 line files only: a check that it runs.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import multiprocessing
 import sys
@@ -40,12 +43,15 @@ def largest_step(item: tuple[str, bytes]):
 
 
 def main() -> None:
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_ROOT
+    quick = "--quick" in sys.argv[1:]
+    roots = [a for a in sys.argv[1:] if a != "--quick"]
+    root = Path(roots[0]) if roots else DEFAULT_ROOT
     if not root.exists():
         sys.exit(f"no IAM-OnDB at {root}")
     started = time.perf_counter()
     with multiprocessing.get_context("fork").Pool(2) as pool:
-        results = [r for r in pool.imap_unordered(largest_step, IamOnDbSource(root).line_files(), chunksize=32) if r]
+        files = itertools.islice(IamOnDbSource(root).line_files(), 200 if quick else None)
+        results = [r for r in pool.imap_unordered(largest_step, files, chunksize=32) if r]
     largest = np.array([r[0] for r in results])
     print(
         json.dumps(

@@ -3,8 +3,7 @@ incomplete checkpoint is listed as unreadable, never a crash. And the export tha
 trained model shippable (`python -m hwcli.models.export`).
 """
 
-# The session's fixtures come from test_sampling; pytest passes them as arguments of the same name.
-# ruff: noqa: F811
+# The session's tiny models (`tiny`, `home`) are conftest.py fixtures, built from synthetic lines.
 
 from __future__ import annotations
 
@@ -14,15 +13,13 @@ from pathlib import Path
 
 import pytest
 import torch
-from test_sampling import (  # noqa: F401 - session fixtures and CLI helpers
+from test_sampling import (  # noqa: F401 - CLI helpers
     PREDICTION,
     SYNTHESIS,
     assert_ok,
     assert_one_line_error,
     check_svg,
-    home,
     hw,
-    tiny,
 )
 
 from hwcli.models import checkpoint as ckpt
@@ -134,14 +131,11 @@ def test_an_exported_model_loads_in_float32_and_writes(tiny, home, tmp_path):
     check_svg(out)
 
 
-def test_export_command_line(tiny, tmp_path, monkeypatch, capsys):
-    from hwcli.models import export
-
-    monkeypatch.setenv("HW_HOME", str(tiny.home))
-    out = tmp_path / "exported.pt"
-    monkeypatch.setattr("sys.argv", ["export", SYNTHESIS, str(out), "--dataset", str(tiny.dataset)])
-    export.main()
-    assert "line_height" in capsys.readouterr().out
+def test_export_command_line(tiny, home, tmp_path):
+    out = tmp_path / "exported.pt"  # more of `hw export` in test_export.py
+    result = hw("export", SYNTHESIS, out, "--dataset", tiny.dataset)
+    assert_ok(result)
+    assert "line height" in result.stdout
     assert ckpt.load(out).kind == "synthesis"
 
 
@@ -150,6 +144,7 @@ STYLES = Path(__file__).resolve().parent / "fixtures" / "styles"
 
 def test_a_default_style_travels_with_the_model_and_primes_hw_write(tiny, home, tmp_path, monkeypatch):
     """Exported with --default-style, `hw write` primes with that style unless --style says otherwise."""
+    from hwcli.errors import UsageError
     from hwcli.models.export import export
 
     monkeypatch.setattr("hwcli.paths.styles_dir", lambda: STYLES)  # the fixture styles stand in for the built-ins
@@ -171,6 +166,6 @@ def test_a_default_style_travels_with_the_model_and_primes_hw_write(tiny, home, 
     listed = hw("models")
     assert_ok(listed)
     assert "built-in styles (hw write --style NAME): hi" in listed.output
-    with pytest.raises(SystemExit, match="no built-in style 'nope'"):
+    with pytest.raises(UsageError, match="no built-in style 'nope'"):
         export(SYNTHESIS, tmp_path / "bad.pt", tiny.dataset, default_style="nope")
     assert not (tmp_path / "bad.pt").exists()

@@ -89,3 +89,11 @@ def coarsen(offsets: np.ndarray, stride: int) -> np.ndarray:
         return offsets
     kept = [s[np.unique(np.r_[np.arange(0, len(s), stride), len(s) - 1])] for s in offsets_to_strokes(offsets)]
     return strokes_to_offsets(kept)
+
+
+def line_height(strokes: list[np.ndarray]) -> float:
+    """10-90% range of y over every point: close to the x-height, blind to a few ascenders
+    and descenders. What fits a user's ink to a model's scale (both measured this way)."""
+    y = np.concatenate([s[:, 1] for s in strokes])
+    low, high = np.percentile(y, [10, 90])
+    return float(high - low)

@@ -2,28 +2,38 @@
 ink scale of its training data (for fitting user style ink) and, optionally, the
 built-in style `hw write` primes it with when the user names none.
 
-    python -m hwcli.models.export NAME OUT.pt [--dataset FILE] [--default-style STYLE]
+From the command line: `hw export NAME OUT.pt [--dataset FILE] [--default-style STYLE]`.
+From Python:
+
+    from hwcli.models.export import export
+    info = export("synth256", Path("synthesis.pt"), default_style="upright")
+
+Raises the project's errors (ModelError, DataError, UsageError), never exits.
 """
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import numpy as np
 
+from hwcli import paths
 from hwcli.data.dataset import TRAIN
 from hwcli.data.dataset import load as load_dataset
-from hwcli.data.ink import coarsen, offsets_to_strokes
+from hwcli.data.ink import coarsen, line_height, offsets_to_strokes
+from hwcli.errors import DataError, UsageError
 from hwcli.models import checkpoint, store
+
+# What a shipped model carries beyond a checkpoint's training summary.
+SCALE_KEYS = ("line_height", "pen_step")
 
 
 def ink_scale(dataset_path: Path, stride: int, lines: int = 2000) -> dict:
     """Median line height (10-90% y range) and median pen-down step of training lines, source units."""
-    from hwcli.generate.priming import line_height
-
     data = load_dataset(dataset_path)
     indices = data.indices(TRAIN)[:lines]
+    if not len(indices):
+        raise DataError(f"{dataset_path} has no training lines to measure the ink scale from")
     heights, steps = [], []
     for i in indices:
         offsets = coarsen(data.line(i), stride)
@@ -33,40 +43,49 @@ def ink_scale(dataset_path: Path, stride: int, lines: int = 2000) -> dict:
     return {"line_height": float(np.median(heights)), "pen_step": float(np.median(np.concatenate(steps)))}
 
 
-def export(name: str, out: Path, dataset_path: Path | None = None, default_style: str | None = None) -> dict:
-    from hwcli.generate.priming import builtin_names
+def builtin_style(name: str) -> str:
+    """`name` if it is a built-in style (a file in the package's styles folder), else UsageError."""
+    if not (paths.styles_dir() / f"{name}.json").is_file():
+        known = ", ".join(sorted(p.stem for p in paths.styles_dir().glob("*.json"))) or "none"
+        raise UsageError(f"no built-in style {name!r} (built-in: {known})")
+    return name
 
-    if default_style and default_style not in builtin_names():
-        raise SystemExit(f"no built-in style {default_style!r} (built-in: {', '.join(builtin_names())})")
+
+def export(name: str, out: Path, dataset_path: Path | None = None, default_style: str | None = None) -> dict:
+    """Write model `name` (a name `hw models` lists, or a .pt file) to `out` as a shipped model.
+
+    The user model's best.pt is taken when it has one. A synthesis model (and an IAM-OnDB one) is
+    measured on `dataset_path`, by default the dataset it was trained on; a model exported before
+    keeps its scale when no dataset is at hand. Returns the info the shipped file carries.
+    """
+    out = Path(out)
+    if default_style:
+        builtin_style(default_style)
+    if out.is_dir():
+        raise UsageError(f"{out} is a folder; name the file to write, e.g. {out / 'synthesis.pt'}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DataError(f"cannot make the folder {out.parent} for {out.name}: {error.strerror or error}") from None
     entry = store.find(name)
     folder = entry.path.parent
-    source = folder / "best.pt" if (folder / "best.pt").is_file() else entry.path
+    source = folder / "best.pt" if not entry.shipped and (folder / "best.pt").is_file() else entry.path
     ckpt = checkpoint.read(source)
     info = dict(ckpt.get("info") or {})
-    dataset_path = Path(dataset_path or info["dataset"])
-    if ckpt["kind"] == "synthesis" or info.get("source", "").lower().endswith("iam-ondb"):
-        info.update(ink_scale(dataset_path, int(info.get("stride", 1))))
+    if ckpt.get("kind") == "synthesis" or str(info.get("source", "")).lower().endswith("iam-ondb"):
+        dataset = dataset_path or info.get("dataset")
+        if dataset:
+            if not Path(dataset).is_file():
+                how = "" if dataset_path else f" (the dataset {source} was trained on); pass --dataset FILE"
+                raise DataError(f"no dataset file at {dataset}{how}")
+            info.update(ink_scale(Path(dataset), int(info.get("stride", 1))))
+        elif not all(key in info for key in SCALE_KEYS):
+            raise UsageError(f"{source} names no dataset to measure its ink scale on; pass --dataset FILE")
     info["dataset"] = ""  # the user's machine has its own (or none)
     if default_style:
         info["default_style"] = default_style
     network = checkpoint.build_network(ckpt["kind"], ckpt["config"])
-    network.load_state_dict(ckpt["state_dict"])
+    network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()})
     shipped = checkpoint.checkpoint_dict(network, ckpt["alphabet"], ckpt["mean"], ckpt["std"], info, None, half=True)
     checkpoint.save(out, shipped)
     return info
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("name")
-    parser.add_argument("out", type=Path)
-    parser.add_argument("--dataset", type=Path)
-    parser.add_argument("--default-style", help="built-in style for `hw write` when the user names none")
-    args = parser.parse_args()
-    info = export(args.name, args.out, args.dataset, args.default_style)
-    keys = ("epochs", "steps", "best_validation", "line_height", "pen_step", "default_style")
-    print({k: info[k] for k in keys if k in info})
-
-
-if __name__ == "__main__":
-    main()

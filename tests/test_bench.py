@@ -1,0 +1,75 @@
+"""The bench/ scripts run: each in its `--quick` form, in a fresh process, and prints its JSON.
+
+The figures are not checked (docs/performance.md holds them); that each script still runs
+against today's library is. The ones that read with the legibility judge
+(../shared/tools/legibility) skip without it, saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, SHARED_DATA
+
+JUDGE = SHARED_DATA.parent / "tools" / "legibility" / "judge.py"
+TIMEOUT_S = 600
+needs_judge = pytest.mark.skipif(not JUDGE.is_file(), reason=f"the legibility judge is not at {JUDGE} (../shared beside the repository)")
+
+
+def bench(script: str, *args, home: Path) -> list[dict]:
+    """Run bench/SCRIPT with `args`; the JSON objects it printed (one per line, or one at the end)."""
+    env = {**os.environ, "HW_HOME": str(home), "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "bench")])}
+    command = [sys.executable, str(REPO / "bench" / script), *map(str, args)]
+    run = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
+    assert run.returncode == 0, f"{script} failed:\n{run.stderr[-3000:]}"
+    objects = [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    assert objects, f"{script} printed no JSON object:\n{run.stdout[-2000:]}"
+    return objects
+
+
+def test_train_speed(hw_home):
+    (result,) = bench("train_speed.py", "--quick", home=hw_home)
+    assert result
+
+
+def test_sample_speed(hw_home):
+    (result,) = bench("sample_speed.py", "--quick", home=hw_home)
+    assert result["quick"] is True
+
+
+def test_bf16_curve(tiny_dataset, hw_home):
+    (result,) = bench("bf16_curve.py", "--quick", "--data", tiny_dataset, home=hw_home)
+    assert len(result["float32_nats_per_line"]) == len(result["bf16_nats_per_line"]) == 1
+
+
+def test_preprocess_speed(synthetic_iamondb, hw_home):
+    (result,) = bench("preprocess_speed.py", "--quick", synthetic_iamondb, "--workers", 1, home=hw_home)
+    assert result["lines"] == 40 and result["meets_targets"] is None
+
+
+def test_recording_errors(synthetic_iamondb, hw_home):
+    (result,) = bench("recording_errors.py", synthetic_iamondb, "--quick", home=hw_home)
+    assert result["lines"] == 40 and result["repairs_at_threshold"] == 0
+
+
+@needs_judge
+def test_legibility(hw_home, tmp_path):
+    (result,) = bench("legibility.py", "--quick", "--out", tmp_path, home=hw_home)
+    assert result["sentences"] == 2
+
+
+@needs_judge
+def test_choose_bias(hw_home):
+    results = bench("choose_bias.py", "--quick", home=hw_home)
+    assert len(results) == 1
+
+
+@needs_judge
+def test_choose_styles(tiny_dataset, hw_home):
+    results = bench("choose_styles.py", "--quick", "--model", "synthesis", "--dataset", tiny_dataset, home=hw_home)
+    assert results[0]["style"] is None and any("finalist" in r for r in results)
