@@ -3,6 +3,11 @@ sentences, not dataset lines), read back by the independent judge in
 ../shared/tools/legibility. Prints one JSON object per bias.
 
     python bench/legibility.py [--model NAME] [--style NAME|none] [--bias B ...] [--out DIR] [--limit N]
+                               [--sentences FILE] [--per-char] [--quick]
+
+--sentences reads another sentence file (bench/rare_sentences.txt: rare letters, digits and
+symbols); --per-char adds, for every character that is not a lower-case letter or a space,
+how often the judge read it right (edit-distance alignment of reading and intended text).
 """
 
 from __future__ import annotations
@@ -48,6 +53,40 @@ def judge(manifest: list[dict], out: Path) -> dict:
     return json.loads((out / "judge.json").read_text())
 
 
+def char_readings(intended: str, read: str) -> list[tuple[str, bool]]:
+    """Each character of `intended` and whether the judge's reading has it there: a minimal
+    edit alignment (white space collapsed, as the judge scores)."""
+    a, b = " ".join(intended.split()), " ".join(read.split())
+    cost = [[max(i, j) if not i or not j else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost[i][j] = min(cost[i - 1][j] + 1, cost[i][j - 1] + 1, cost[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+    out, i, j = [], len(a), len(b)
+    while i > 0:
+        if j > 0 and cost[i][j] == cost[i - 1][j - 1] + (a[i - 1] != b[j - 1]):
+            out.append((a[i - 1], a[i - 1] == b[j - 1]))
+            i, j = i - 1, j - 1
+        elif cost[i][j] == cost[i - 1][j] + 1:
+            out.append((a[i - 1], False))
+            i -= 1
+        else:
+            j -= 1
+    return out[::-1]
+
+
+def per_char(items: list[dict]) -> dict[str, str]:
+    """{character: "right/seen"} over the judged items, for all but lower-case letters and space."""
+    counts: dict[str, list[int]] = {}
+    for item in items:
+        for char, right in char_readings(item["intended"], item["read"]):
+            if char.islower() or char == " ":
+                continue
+            seen = counts.setdefault(char, [0, 0])
+            seen[0] += right
+            seen[1] += 1
+    return {c: f"{r}/{n}" for c, (r, n) in sorted(counts.items())}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="legibility of hw write, by the independent judge")
     parser.add_argument("--model")
@@ -55,10 +94,16 @@ def main() -> None:
     parser.add_argument("--bias", type=float, nargs="+", default=[DEFAULT_BIAS])
     parser.add_argument("--out", type=Path)
     parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--sentences", type=Path, default=ROOT / "bench" / "sentences.txt",
+                        help="one sentence a line [default: bench/sentences.txt]")
+    parser.add_argument("--per-char", action="store_true", help="the judge's readings per character")
+    parser.add_argument("--quick", action="store_true", help="2 sentences, one bias: a check that it runs")
     args = parser.parse_args()
+    if args.quick:
+        args.limit, args.bias = 2, args.bias[:1]
     if not JUDGE.is_file():
         raise SystemExit(f"the judge is not at {JUDGE}")
-    sentences = [s for s in (ROOT / "bench" / "sentences.txt").read_text().splitlines() if s.strip()]
+    sentences = [s for s in args.sentences.read_text().splitlines() if s.strip()]
     if args.limit:
         sentences = sentences[: args.limit]
     base = args.out or Path(tempfile.mkdtemp(prefix="hw-legibility-"))
@@ -68,9 +113,10 @@ def main() -> None:
         started = time.perf_counter()
         manifest = write_all(sentences, out, bias, args.model, args.style)
         written = time.perf_counter() - started
-        summary = judge(manifest, out)["summary"]
+        judged = judge(manifest, out)
+        extra = {"per_char": per_char(judged["items"])} if args.per_char else {}
         print(json.dumps({"bias": bias, "style": args.style, "sentences": len(sentences), "write_seconds": round(written, 1),
-                          **summary, "svgs": str(out)}))
+                          **judged["summary"], "svgs": str(out), **extra}))
 
 
 if __name__ == "__main__":

@@ -61,34 +61,41 @@ class Alphabet:
     def missing(self, text: str) -> list[str]:
         return sorted({c for c in text if c not in self._index})
 
-    def check_text(self, text: str, substitute: bool = True) -> tuple[str, dict[str, str]]:
+    def check_text(self, text: str, substitute: bool = True, fallback: str = "") -> tuple[str, dict[str, str]]:
         """Make `text` writable or refuse it.
 
         With `substitute`, typographic quotes and dashes become their plain
         forms and accented letters lose their accents (é -> e) when that
-        leaves a known character. Returns (text, {original: replacement}).
+        leaves a known character. Characters in `fallback` (those the caller
+        draws some other way: the glyph font, generate/glyphs.py) are kept as
+        they are and count as writable, also as the result of a substitution.
+        Returns (text, {original: replacement}).
         Raises UsageError naming the characters that remain unwritable.
         """
         replaced = {}
+        writable = set(self._index) | set(fallback)
         if substitute:
             out = []
             for c in text:
-                if c in self._index:
+                if c in writable:
                     out.append(c)
                     continue
                 plain = SUBSTITUTES.get(c)
                 if plain is None:
                     plain = unicodedata.normalize("NFKD", c).encode("ascii", "ignore").decode()
-                if plain and all(p in self._index for p in plain):
+                if plain and all(p in writable for p in plain):
                     replaced[c] = plain
                     out.append(plain)
                 else:
                     out.append(c)
             text = "".join(out)
-        missing = self.missing(text)
+        missing = [c for c in self.missing(text) if c not in writable]
         if missing:
-            shown = " ".join(repr(c) for c in missing)
-            raise UsageError(
-                f"this model cannot write {shown}; it knows: {self.chars!r}"
-            )
+            raise UsageError(f"this model cannot write {shown_chars(missing)}")
         return text, replaced
+
+
+def shown_chars(chars) -> str:
+    """Characters for a message, plainly: 'Q', 'Z' and '&'; invisible ones by code point."""
+    shown = [f"'{c}'" if c.isprintable() and not c.isspace() else f"U+{ord(c):04X}" for c in chars]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
