@@ -2,8 +2,7 @@
 next pen position, and the plain summary (steps per character, the stopping rule).
 """
 
-# The session's fixtures come from test_sampling; pytest passes them as arguments of the same name.
-# ruff: noqa: F811
+# The session's tiny models (`tiny`, `home`) are conftest.py fixtures, built from synthetic lines.
 
 from __future__ import annotations
 
@@ -12,16 +11,14 @@ import re
 import numpy as np
 import pytest
 import torch
-from test_sampling import (  # noqa: F401 - session fixtures and CLI helpers
+from test_sampling import (  # noqa: F401 - CLI helpers
     PREDICTION,
     SVG_NS,
     SYNTHESIS,
     assert_ok,
     assert_one_line_error,
-    home,
     hw,
     steer_window,
-    tiny,
 )
 
 from hwcli.generate.inspection import focus_report, inspect_text
@@ -127,3 +124,28 @@ def test_inspect_bad_input(home, tmp_path, monkeypatch, args, code, fragment):
 @pytest.mark.parametrize("model, fragment", [("no-such-model", "'no-such-model'"), (PREDICTION, "prediction network")])
 def test_inspect_bad_model(home, tmp_path, model, fragment):
     assert_one_line_error(inspect(tmp_path / "x.svg", model=model), 1, fragment)
+
+
+def test_inspect_writes_in_the_style_hw_write_uses(tiny):
+    """Same prime, same seed: the inspected ink is the ink write_lines gives, and the window shown
+    covers the new text only, not the prime's."""
+    from pathlib import Path
+
+    from hwcli.data.ink import offsets_to_strokes
+    from hwcli.generate.priming import load_prime
+
+    style = str(Path(__file__).parent / "fixtures" / "styles" / "hi.json")
+    model = tiny.load()
+    result = inspect_text(model, "hello", bias=0.5, seed=3, style=style)
+    expected = sampler.write_lines(model, ["hello"], bias=0.5, seed=3, prime=load_prime(style, model)).lines[0]
+    for a, b in zip(result.strokes, offsets_to_strokes(expected), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert result.phi.shape[1] == len("hello")
+    unprimed = inspect_text(model, "hello", bias=0.5, seed=3, style="none")
+    assert len(unprimed.phi) != len(result.phi) or not np.array_equal(unprimed.phi, result.phi)
+
+
+def test_inspect_says_what_it_substituted(home, tmp_path):
+    result = inspect(tmp_path / "a.svg", "caf\u00e9")
+    assert result.exit_code == 0, result.output
+    assert "note: wrote '\u00e9' as 'e'" in result.stderr

@@ -317,13 +317,14 @@ def test_svc_default_output(fixtures, hw_home):
     assert json.loads(invoke(fixtures / "svc2004", "--json", "--force", "--all-signatures").stdout)["kept"] == 4
 
 
-def test_existing_output_needs_force(fixtures, hw_home, tmp_path):
+def test_existing_output_is_replaced(fixtures, hw_home, tmp_path):
+    """One policy for every command (docs/user-guide.md): -o replaces an existing file, atomically;
+    --force is still accepted (old scripts) and changes nothing."""
     out = tmp_path / "out.npz"
-    out.write_bytes(b"precious")
+    out.write_bytes(b"old")
     result = invoke(fixtures / "iamondb", "-o", out, "--workers", "1")
-    assert result.exit_code != 0
-    assert "--force" in one_error_line(result)
-    assert out.read_bytes() == b"precious"
+    assert result.exit_code == 0, result.output
+    assert len(dataset.load(out)) == 5
     result = invoke(fixtures / "iamondb", "-o", out, "--force", "--workers", "1")
     assert result.exit_code == 0, result.output
     assert len(dataset.load(out)) == 5
@@ -434,6 +435,7 @@ def test_failed_write_leaves_nothing(fixtures, hw_home, tmp_path, monkeypatch):
 
     monkeypatch.setattr(dataset, "_write_npz", broken)
     out = tmp_path / "out" / "d.npz"
+    out.parent.mkdir()  # -o never creates a folder (docs/user-guide.md)
     result = invoke(fixtures / "iamondb", "-o", out, "--workers", "1")
     assert result.exit_code == 1
     assert "cannot write" in one_error_line(result) and "No space left" in result.stderr

@@ -1,9 +1,9 @@
 """Sampling (paper sections 4.1, 5.3-5.4) with models trained here, and `hw sample` through the CLI.
 
-Also the home of the session's tiny models, shared by test_write_cli, test_styles,
-test_inspect and test_models_cli: a synthesis and a prediction network trained for
-one epoch on 16 lines of ../shared/data/iam-ondb-sample, and the synthesis one
-exported as a half-precision, shipped-style checkpoint.
+The session's tiny models (conftest.py: `tiny`, `home`) are a synthesis and a prediction
+network trained for two steps on 16 synthetic lines, and the synthesis one exported as a
+half-precision, shipped-style checkpoint; the CLI helpers here are shared by test_write_cli,
+test_styles, test_inspect and test_models_cli.
 """
 
 from __future__ import annotations
@@ -11,106 +11,25 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from cli_checks import assert_ok, assert_one_line_error  # noqa: F401 - re-exported to the other CLI tests
+from conftest import PREDICTION, STRIDE, SYNTHESIS  # noqa: F401 - re-exported to the other tests
 from typer.testing import CliRunner
 
 from hwcli.cli import app
 from hwcli.errors import UsageError
-from hwcli.models import checkpoint as ckpt
 from hwcli.generate import sampler
 from hwcli.generate.priming import Prime
 from hwcli.generate.sampler import MAX_PACE, sample_free, sample_mixture, write_lines
 from hwcli.models import mdn
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "iam-ondb-sample"
-SYNTHESIS, PREDICTION = "tiny-syn", "tiny-pred"  # not the default names: no default model is installed
-TINY_SIZES = {"hidden": 16, "layers": 2, "mixtures": 3, "window_mixtures": 2}
-STRIDE = 4  # every 4th point: ~6 steps per character, so a line samples in a few milliseconds
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
 runner = CliRunner()
-
-
-# --- the session's tiny models ---------------------------------------------------------------------
-
-
-@dataclass
-class Tiny:
-    home: Path  # HW_HOME holding models/tiny-syn and models/tiny-pred
-    dataset: Path
-    shipped: Path  # a folder holding synthesis.pt: the tiny synthesis model, exported
-    line_id: str  # a line of the dataset, for --style line:ID
-    line_text: str
-    alphabet: str
-
-    @property
-    def synthesis_path(self) -> Path:
-        return self.home / "models" / SYNTHESIS / "best.pt"
-
-    @property
-    def exported(self) -> Path:
-        return self.shipped / "synthesis.pt"
-
-    def load(self, name: str = SYNTHESIS):
-        return ckpt.load(self.home / "models" / name / "best.pt")
-
-
-_BUILT: dict[Path, Tiny] = {}  # test modules that import the fixture get their own fixture; build once
-
-
-def build_tiny(base: Path) -> Tiny:
-    if base in _BUILT:
-        return _BUILT[base]
-    if not SAMPLE.is_dir():
-        pytest.skip(f"real data not found at {SAMPLE} (tests read it from ../shared/data beside the repository)")
-    from hwcli.data import dataset as datasets
-    from hwcli.data import iamondb
-    from hwcli.models.export import export
-    from hwcli.training import session
-    from hwcli.training.loop import TrainOptions
-
-    lines, _, _, _ = iamondb.read_lines(SAMPLE, workers=1)
-    train = iamondb.read_split_list(SAMPLE / "training_set.txt")
-    valid = iamondb.read_split_list(SAMPLE / "validation_set.txt")
-    keep_train = [line for line in lines if line.line_id in train][:16]  # two batches of 8
-    keep_valid = [line for line in lines if line.line_id in valid][:8]
-    split = np.array([datasets.TRAIN] * len(keep_train) + [datasets.VALIDATION] * len(keep_valid), np.uint8)
-    data = datasets.build(keep_train + keep_valid, split, {"source": "IAM-OnDB", "split_kind": "lists"})
-    dataset_path = base / "tiny.npz"
-    datasets.save(data, dataset_path)
-
-    home = base / "home"
-    options = TrainOptions(epochs=1, batch_size=8, lr=1e-2, seed=0, max_steps=4)
-    for kind, name in (("synthesis", SYNTHESIS), ("prediction", PREDICTION)):
-        session.run(kind, dataset_path, home / "models" / name, dict(TINY_SIZES), options, "cpu",
-                    stride=STRIDE, min_char_count=1)
-    tiny = Tiny(home, dataset_path, base / "shipped", keep_train[0].line_id, keep_train[0].text, "")
-    with pytest.MonkeyPatch.context() as patch:  # export finds the model by name, under HW_HOME
-        patch.setenv("HW_HOME", str(home))
-        export(SYNTHESIS, tiny.exported)
-    tiny.alphabet = tiny.load().alphabet
-    _BUILT[base] = tiny
-    return tiny
-
-
-@pytest.fixture(scope="session")
-def tiny(tmp_path_factory) -> Tiny:
-    """Tiny models trained once per session (a few seconds on one thread)."""
-    return build_tiny(tmp_path_factory.getbasetemp() / "hw-tiny-models")
-
-
-@pytest.fixture
-def home(tiny, monkeypatch) -> Path:
-    """HW_HOME pointing at the tiny models, nothing shipped: every command in the test sees only them."""
-    monkeypatch.setenv("HW_HOME", str(tiny.home))
-    monkeypatch.setattr("hwcli.paths.shipped_models_dir", lambda: tiny.home / "no-shipped-models")
-    return tiny.home
 
 
 # --- CLI helpers ------------------------------------------------------------------------------------
@@ -397,6 +316,51 @@ def test_priming_keeps_the_cap_of_the_new_text(tiny):
     for text, line in zip(["hello", "Good morning"], primed):
         assert len(line) <= cap(model, text)
     assert any(len(a) != len(b) or not np.array_equal(a, b) for a, b in zip(primed, plain))
+
+
+def straight_prime(points: int, text: str) -> Prime:
+    """A prime of `points` pen-down points moving right, ending with a pen-up."""
+    offsets = np.zeros((points, 3), np.float32)
+    offsets[:, 0] = 1.0
+    offsets[-1, 2] = 1.0
+    return Prime(offsets, text)
+
+
+def test_the_prime_reading_says_how_far_the_window_read_the_ink(tiny):
+    """At 0.5 characters a step the window holds character round(kappa) after kappa = 0.5 t: a prime
+    of 2U + 2 points reads all U characters; 9 points of a 20-character text read only 4 of them."""
+    model = steer_window(tiny.load(), 0.5)
+    pace = model.network.config.steps_per_char
+    text = "abcdefghij klmnopqrs"
+    matched = write_lines(model, ["hi"], seed=0, prime=straight_prime(2 * len(text) + 2, text)).prime
+    assert (matched.length, matched.reached) == (20, 20)
+    assert matched.mismatch(pace) is None
+    short = write_lines(model, ["hi"], seed=0, prime=straight_prime(9, text)).prime
+    assert (short.length, short.reached) == (20, 4)
+    assert "read only 4 of the style text's 20 characters" in short.mismatch(pace)
+
+
+def test_of_several_lines_the_best_read_one_primes(tiny):
+    """At 0.5 characters a step: 9 points read 4 of 20 characters, 200 points run far past the end,
+    42 points read them exactly; best_prime takes the last, whatever the order."""
+    from hwcli.generate.sampler import best_prime
+
+    model = steer_window(tiny.load(), 0.5)
+    text = "abcdefghij klmnopqrs"
+    short, long, exact = (straight_prime(n, text) for n in (9, 200, 2 * len(text) + 2))
+    assert best_prime(model, [short, long, exact]) is exact
+    assert best_prime(model, [exact, long]) is exact
+    assert best_prime(model, [short]) is short
+
+
+def test_a_prime_with_far_more_ink_than_text_is_reported():
+    from hwcli.generate.sampler import PrimeReading
+
+    focus = np.r_[np.zeros(10, int), np.ones(10, int), np.full(100, 2)]  # past the end (2) for 100 steps
+    reading = PrimeReading.of(focus, 2)
+    assert (reading.reached, reading.early_steps) == (2, 100)
+    assert "well before its ink ended" in reading.mismatch(10.0)
+    assert PrimeReading.of(focus[:25], 2).mismatch(10.0) is None
 
 
 def test_write_lines_refuses_a_prediction_model_and_empty_text(tiny):

@@ -3,8 +3,7 @@ JSON and as a hand-written InkML file (tests/fixtures/styles), fitting ink to th
 and every bad style file answered with one clear error line.
 """
 
-# The session's fixtures come from test_sampling; pytest passes them as arguments of the same name.
-# ruff: noqa: F811
+# The session's tiny models (`tiny`, `home`) are conftest.py fixtures, built from synthetic lines.
 
 from __future__ import annotations
 
@@ -12,21 +11,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_sampling import (  # noqa: F401 - session fixtures and CLI helpers
+from test_sampling import (  # noqa: F401 - CLI helpers
     STRIDE,
     SYNTHESIS,
     assert_ok,
     assert_one_line_error,
     check_svg,
-    home,
     hw,
-    tiny,
 )
 
 from hwcli.data.inkfile import read_ink
 from hwcli.errors import DataError, UsageError
 from hwcli.generate.sampler import write_lines
-from hwcli.generate.priming import fit_to_model, line_height, load_prime, resample
+from hwcli.data.ink import line_height
+from hwcli.generate.priming import fit_to_model, load_prime, resample
 
 STYLES = Path(__file__).resolve().parent / "fixtures" / "styles"
 
@@ -57,7 +55,6 @@ def test_a_dataset_line_primes_in_the_models_units(tiny):
     data = dataset.load(tiny.dataset)
     assert prime.text == tiny.line_text
     np.testing.assert_array_equal(prime.offsets, coarsen(data.line(data.index_of(tiny.line_id)), STRIDE))
-    assert load_prime(f"line:{tiny.line_id}", model, "my words").text == "my words"
 
 
 @pytest.mark.parametrize("name", ["hi.json", "hi.inkml"])
@@ -121,8 +118,26 @@ def test_library_errors(tiny):
     with pytest.raises(UsageError, match="--style-text"):
         load_prime(str(STYLES / "notext.json"), model)
     assert load_prime(str(STYLES / "notext.json"), model, "hi").text == "hi"
-    with pytest.raises(UsageError, match="characters the model does not know"):
+    with pytest.raises(UsageError, match="characters the model cannot write: \u20ac"):
         load_prime(str(STYLES / "notext.json"), model, "hi \u20ac")
+
+
+@pytest.mark.parametrize("style", ["hi.json", "hi.inkml"])
+def test_style_text_is_refused_for_ink_with_its_own_text(tiny, style):
+    """Another text for ink that has one misaligns the window from the first letter: refused."""
+    with pytest.raises(UsageError, match="--style-text is for ink without text"):
+        load_prime(str(STYLES / style), tiny.load(), "hello")
+
+
+def test_style_text_needs_a_style_file(tiny):
+    from hwcli.generate.priming import prime_for
+
+    with pytest.raises(UsageError, match="give the file too"):
+        prime_for(None, tiny.load(), "hello")
+    with pytest.raises(UsageError, match="not --style none"):
+        prime_for("none", tiny.load(), "hello")
+    with pytest.raises(UsageError, match="dataset line"):
+        load_prime(f"line:{tiny.line_id}", tiny.load(), "hello")
 
 
 # --- `hw write --style` -----------------------------------------------------------------------------
@@ -211,7 +226,7 @@ def test_garbage_bytes_in_a_style_file(home, tmp_path):
 
 def test_style_text_the_model_cannot_write(home, tmp_path):
     assert_one_line_error(
-        write(tmp_path / "x.svg", "--style", STYLES / "notext.json", "--style-text", "hi \u20ac"), 2, "'\u20ac'"
+        write(tmp_path / "x.svg", "--style", STYLES / "notext.json", "--style-text", "hi \u20ac"), 2, "cannot write: \u20ac"
     )
 
 

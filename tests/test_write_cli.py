@@ -3,24 +3,21 @@ files read back, line breaks and wrapping, the character policy, seeds, page opt
 input answered with one 'error:' line (exit 1, or 2 for usage errors) and no traceback.
 """
 
-# The session's fixtures come from test_sampling; pytest passes them as arguments of the same name.
-# ruff: noqa: F811
+# The session's tiny models (`tiny`, `home`) are conftest.py fixtures, built from synthetic lines.
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_sampling import (  # noqa: F401 - session fixtures and CLI helpers
+from test_sampling import (  # noqa: F401 - CLI helpers
     PREDICTION,
     SVG_NS,
     SYNTHESIS,
     assert_ok,
     assert_one_line_error,
     check_svg,
-    home,
     hw,
     path_points,
-    tiny,
 )
 
 from hwcli.data.inkfile import read_ink
@@ -281,14 +278,20 @@ def test_bad_output_extension(home, tmp_path, name):
 
 @pytest.mark.parametrize(
     "args, fragment",
-    [(["--bias", "-0.5"], "--bias"), (["--width", "0"], "width"), (["--page-width", "-3"], "page width")],
+    [(["--bias", "-0.5"], "--bias"), (["--width", "0"], "width"), (["--page-width", "-3"], "--page-width")],
 )
 def test_bad_numbers(home, tmp_path, args, fragment):
     assert_one_line_error(write(tmp_path / "x.svg", "hello", *args), 2, fragment)
 
 
 def test_cli_default_bias_is_the_library_default():
-    from hwcli.generate import sampler as sampling
-    from hwcli.cli import write as write_command
+    """One source (hwcli/config.py): the library's default and the CLI's are the same object."""
+    import typer.main
 
-    assert write_command.DEFAULT_BIAS == sampling.DEFAULT_BIAS
+    from hwcli import config
+    from hwcli.cli import app
+    from hwcli.generate import sampler
+
+    assert sampler.DEFAULT_BIAS is config.DEFAULT_BIAS
+    command = typer.main.get_command(app).commands["write"]
+    assert {p.name: p.default for p in command.params}["bias"] == config.DEFAULT_BIAS

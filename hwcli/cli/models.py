@@ -9,6 +9,25 @@ import typer
 from hwcli.cli import app, error_boundary
 
 
+def shown_alphabet(chars: str) -> str:
+    """A model's characters for people: runs as ranges (a-z, 0-9), the rest one by one, `space`
+    for the space."""
+    codes = sorted({ord(c) for c in chars if c != " "})
+    parts, i = [], 0
+    while i < len(codes):
+        j = i
+        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1 and chr(codes[j + 1]).isalnum() == chr(codes[i]).isalnum():
+            j += 1
+        if j - i >= 2 and chr(codes[i]).isalnum():
+            parts.append(f"{chr(codes[i])}-{chr(codes[j])}")
+        else:
+            parts.extend(chr(c) for c in codes[i:j + 1])
+        i = j + 1
+    if " " in chars:
+        parts.append("space")
+    return " ".join(parts) if parts else "nothing"
+
+
 @app.command()
 @error_boundary
 def models(
@@ -19,6 +38,7 @@ def models(
     Example: [bold]hw models[/bold]
     """
     import json
+    from dataclasses import asdict
 
     from rich.console import Console
     from rich.table import Table
@@ -30,22 +50,9 @@ def models(
     rows = []
     for entry in store.entries():
         try:
-            ckpt = checkpoint.read(entry.path)
-            info, config = ckpt.get("info") or {}, ckpt["config"]
-            weights = sum(t.numel() for t in ckpt["state_dict"].values())
-            row = {
-                "name": entry.name, "kind": ckpt["kind"], "shipped": entry.shipped,
-                "size": f"{config['layers']}x{config['hidden']}", "weights": weights,
-                "epochs": info.get("epochs"), "best_validation": info.get("best_validation"),
-                "path": str(entry.path), "bytes": entry.path.stat().st_size,
-                "default_style": info.get("default_style"),
-            }
+            row = {**asdict(checkpoint.summary(entry.path, entry.name)), "shipped": entry.shipped}
         except ModelError as error:
             rows.append({"name": entry.name, "kind": "unreadable", "error": str(error), "path": str(entry.path)})
-            continue
-        except (KeyError, TypeError, AttributeError) as error:  # our format, but parts missing or mistyped
-            rows.append({"name": entry.name, "kind": "unreadable", "path": str(entry.path),
-                         "error": f"{entry.path} is an incomplete hw checkpoint ({type(error).__name__}: {error})"})
             continue
         rows.append(row)
     if json_output:
@@ -55,16 +62,33 @@ def models(
     if not rows:
         console.print(f"no models in {paths.models_dir()}; train one with `hw train synthesis`")
         return
-    table = Table("name", "kind", "size", "epochs", "validation (nats/line)", "path")
+    # Paths and alphabets go below the table, each on its own line and never cut (a table
+    # folds them to the width of the terminal, 80 columns in a pipe).
+    table = Table("name", "kind", "size", "epochs", "validation (nats/line)")
     for row in rows:
         loss = row.get("best_validation")
         table.add_row(row["name"] + (" (shipped)" if row.get("shipped") else ""), row["kind"], row.get("size", ""),
-                      "" if row.get("epochs") is None else str(row["epochs"]), "" if loss is None else f"{loss:.1f}", row["path"])
+                      "" if row.get("epochs") is None else str(row["epochs"]), "" if loss is None else f"{loss:.1f}")
     console.print(table)
-    from hwcli.generate.priming import builtin_names
+    for row in rows:
+        console.print(f"{row['name']}: {row['path']}", highlight=False, soft_wrap=True, markup=False)
+        if row["kind"] == "synthesis":
+            console.print(f"  writes: {shown_alphabet(row.get('alphabet') or '')}", highlight=False, soft_wrap=True,
+                          markup=False)
+        elif row["kind"] == "prediction":
+            console.print("  writes: free ink, no text (hw sample)", highlight=False, soft_wrap=True)
+        elif row.get("error"):
+            console.print(f"  {row['error']}", highlight=False, soft_wrap=True, markup=False)
+    for entry in store.unfinished():
+        console.print(f"{entry.name}: {entry.path} {entry.note}", highlight=False, soft_wrap=True, markup=False)
+    from hwcli.generate.library import builtin_names
 
     console.print(f"built-in styles (hw write --style NAME): {', '.join(builtin_names()) or 'none'}", highlight=False)
+    from hwcli.generate.library import library_names
+
+    console.print(f"your styles (hw styles list): {', '.join(library_names()) or 'none yet (hw styles add / capture)'}",
+                  highlight=False)
     for row in rows:
         if row.get("default_style"):
             console.print(f"`{row['name']}` writes in style {row['default_style']!r} unless --style says otherwise"
-                          " (--style none: unprimed)", highlight=False)
+                          " (--style none: unprimed)", highlight=False, soft_wrap=True)

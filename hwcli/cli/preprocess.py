@@ -8,7 +8,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from hwcli.cli import app, error_boundary
+from hwcli.cli import app, error_boundary, ranged
 
 # The bar redraws at most this often: reading calls back once per line file.
 REFRESH_SECONDS = 0.1
@@ -38,7 +38,8 @@ def preprocess(
         ),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Overwrite the output file if it exists.", rich_help_panel="Output")
+        bool, typer.Option("--force", help="Kept for old scripts: an existing output file is always replaced.",
+                           rich_help_panel="Output", hidden=True)
     ] = False,
     json_out: Annotated[
         bool,
@@ -57,7 +58,7 @@ def preprocess(
         ),
     ] = False,
     workers: Annotated[
-        int, typer.Option("--workers", min=1, help="Processes that parse line files.", rich_help_panel="Input")
+        int, ranged("workers", "--workers", help="Processes that parse line files.", rich_help_panel="Input")
     ] = 2,
 ) -> None:
     """Read a handwriting data set, clean and split it, and write one dataset file.
@@ -81,8 +82,11 @@ def preprocess(
         TimeElapsedColumn,
     )
 
+    from hwcli.cli.outputs import check_output
     from hwcli.data.preprocess import preprocess as run_preprocess
 
+    if output is not None:
+        check_output(output, ("npz",))  # before reading anything: the folder exists, the name is *.npz
     console = Console(stderr=True)
     # No refresh thread (auto_refresh=False): reading forks worker processes,
     # and forking while another thread holds a lock is unsafe.
@@ -112,7 +116,7 @@ def preprocess(
             path,
             output,
             fmt=data_format.value if data_format else None,
-            force=force,
+            force=True,  # one policy for every command: an existing output is replaced (docs/user-guide.md)
             workers=workers,
             all_signatures=all_signatures,
             progress=on_progress,

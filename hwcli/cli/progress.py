@@ -20,6 +20,9 @@ LOG_EVERY = 25
 class TrainingReporter:
     """The `callback(event, **data)` of hwcli.training: a bar per epoch and a line per epoch."""
 
+    def __init__(self, notes: list[str] | None = None):
+        self.notes = notes or []  # printed when the run starts (after its checkpoint and data were read)
+
     def __enter__(self):
         from hwcli.training.distributed import world
 
@@ -29,22 +32,29 @@ class TrainingReporter:
             TextColumn("loss {task.fields[loss]:.3f}  {task.fields[speed]:,.0f} steps/s"),
             TimeElapsedColumn(), TimeRemainingColumn(), console=console, disable=self.quiet,
         )
-        self.progress.__enter__()
+        self.started = False  # the bar starts with the first epoch: an error before it is one line
         self.task = None
         self.steps = 0
         return self
 
     def __exit__(self, *exc):
-        self.progress.__exit__(*exc)
+        if self.started:
+            self.progress.__exit__(*exc)
 
     def __call__(self, event: str, **data) -> None:
         if self.quiet:
             return
+        if event == "epoch_start" and not self.started:
+            self.progress.__enter__()
+            self.started = True
         if event == "start":
+            for note in self.notes:
+                console.print(note, highlight=False, soft_wrap=True, markup=False)
             console.print(
                 f"training {data['kind']} ({data['parameters']:,} weights) on {data['device']}"
                 f"{' x' + str(data['world_size']) if data['world_size'] > 1 else ''}: "
-                f"{data['train_lines']:,} lines, {data['valid_lines']:,} for validation -> {data['model_dir']}"
+                f"{data['train_lines']:,} lines, {data['valid_lines']:,} for validation -> {data['model_dir']}",
+                highlight=False, soft_wrap=True,
             )
         elif event == "epoch_start":
             if self.task is not None:
@@ -70,7 +80,9 @@ class TrainingReporter:
             return
         status = summary["status"]
         if status == "interrupted":
-            console.print(f"interrupted: state saved in {summary['model_dir']}; continue with --resume")
+            console.print(f"interrupted: state saved in {summary['model_dir']}; continue with --resume",
+                          highlight=False, soft_wrap=True)
         else:
             console.print(f"{status}: {summary['epochs']} epochs, {summary['steps']} steps, "
-                          f"{summary['skipped']} skipped batches; model in {summary['model_dir']}")
+                          f"{summary['skipped']} skipped batches; model in {summary['model_dir']}",
+                          highlight=False, soft_wrap=True)

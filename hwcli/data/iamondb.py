@@ -103,7 +103,9 @@ def parse_line_xml(data: bytes) -> list[np.ndarray]:
     try:
         root = etree.fromstring(data)
     except etree.XMLSyntaxError as error:
-        raise ValueError(f"malformed XML ({error})") from None
+        from hwcli.data.inkfile import xml_error
+
+        raise ValueError(f"malformed XML ({xml_error(error)})") from None
     elements = root.findall("StrokeSet/Stroke")
     # Fast path (1.6x faster than XPath per stroke): the tree has checked the
     # file is well formed; a regex reads the numbers, and is trusted only

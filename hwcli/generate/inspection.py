@@ -29,6 +29,7 @@ class Inspection:
     steps_per_char: float
     skipped: list  # characters never in focus: (index, char)
     lagged: list  # characters the window dwelt on too long: (index, char, steps)
+    substitutions: dict  # characters written as another (as hw write notes them)
 
 
 def focus_report(phi: np.ndarray, text: str):
@@ -42,21 +43,10 @@ def focus_report(phi: np.ndarray, text: str):
 
 
 @torch.no_grad()
-def next_point_density(model, offsets: np.ndarray, text: str, grid=DENSITY_GRID):
-    """Sum over steps of the predicted density of the next pen position, on a grid over the ink."""
-    from hwcli.data.alphabet import Alphabet
-    from hwcli.generate.stepper import one_hot
-    from hwcli.generate.sampler import normalise
-
+def next_point_density(model, offsets: np.ndarray, predictions: np.ndarray, grid=DENSITY_GRID):
+    """Sum over steps of the predicted density of the next pen position, on a grid over the ink.
+    predictions (T, 1+6M): the sampler's y_hat at each step, the one point t was drawn from."""
     net = model.network
-    alphabet = Alphabet(model.alphabet)
-    x = normalise(offsets, model)
-    # The sampler's first input is a zero row (sampler.write_lines): feed it too, so that
-    # y_hat[t + 1] is the very prediction the point after step t was drawn from.
-    x = torch.cat([torch.zeros(1, 3), x])  # (T + 1, 3)
-    codes = alphabet.encode(text)
-    y_hat, _, _ = net(x[None], torch.from_numpy(one_hot([codes], alphabet.size, len(codes))))
-    y_hat = y_hat[:, 1:]  # (1, T, 1+6M): y_hat[0, t] predicts offsets[t + 1]
     positions = np.cumsum(offsets[:, :2], axis=0)  # (T, 2) pen positions
     low, high = positions.min(0), positions.max(0)
     # A margin around the ink; a line that never moved still gets an area to plot.
@@ -72,17 +62,30 @@ def next_point_density(model, offsets: np.ndarray, text: str, grid=DENSITY_GRID)
         if not near.any():
             continue
         step = (points[near] - torch.as_tensor(positions[t], dtype=torch.float32) - mean) / std
-        total[near] += mdn.density(y_hat[0, t], net.config.mixtures, step) / float(std[0] * std[1])
+        y_hat = torch.from_numpy(predictions[t + 1])  # what the point after step t was drawn from
+        total[near] += mdn.density(y_hat, net.config.mixtures, step) / float(std[0] * std[1])
     return total.view(grid).numpy(), (xs[0], xs[-1], ys[0], ys[-1])
 
 
-def inspect_text(model, text: str, bias: float = DEFAULT_BIAS, seed: int | None = None) -> Inspection:
-    from hwcli.data.alphabet import Alphabet
+def inspect_text(model, text: str, bias: float = DEFAULT_BIAS, seed: int | None = None,
+                 style: str | None = None, style_text: str | None = None) -> Inspection:
+    """Write one line as `hw write` does (same characters, same style) and trace the window."""
+    from hwcli.data.alphabet import Alphabet, shown_chars
+    from hwcli.errors import UsageError
+    from hwcli.generate.page import glyph_chars
+    from hwcli.generate.priming import prime_for
     from hwcli.generate.sampler import write_lines
 
-    text, _ = Alphabet(model.alphabet).check_text(" ".join(text.split()))
-    written = write_lines(model, [text], bias=bias, seed=seed, return_phi=True)
-    offsets, phi = written.lines[0], written.windows[0]
+    alphabet = Alphabet(model.alphabet)
+    text, substitutions = alphabet.check_text(" ".join(text.split()), fallback=glyph_chars(alphabet))
+    drawn = alphabet.missing(text)
+    if drawn:  # hw write draws these from the glyph font; there is no window over them to show
+        raise UsageError(f"hw inspect shows the model's own writing, and it has no {shown_chars(drawn)} "
+                         "(hw write draws them from the glyph font); inspect text without them")
+    prime = prime_for(style, model, style_text)
+    written = write_lines(model, [text], bias=bias, seed=seed, prime=prime, return_phi=True)
+    # After a prime the window runs over "prime text + space + text": show the text's own columns.
+    offsets, phi = written.lines[0], written.windows[0][:, len(written.windows[0][0]) - len(text):]
     skipped, lagged = focus_report(phi, text)
-    return Inspection(text, offsets_to_strokes(offsets), phi, next_point_density(model, offsets, text),
-                      written.stopped_by_rule[0], len(offsets) / len(text), skipped, lagged)
+    return Inspection(text, offsets_to_strokes(offsets), phi, next_point_density(model, offsets, written.predictions[0]),
+                      written.stopped_by_rule[0], len(offsets) / len(text), skipped, lagged, substitutions)

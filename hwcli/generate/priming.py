@@ -15,8 +15,10 @@ from pathlib import Path
 import numpy as np
 
 from hwcli import paths
-from hwcli.data.ink import strokes_to_offsets
+from hwcli.data.ink import line_height, strokes_to_offsets
 from hwcli.errors import DataError, UsageError
+from hwcli.generate import library
+from hwcli.generate.library import builtin_names
 
 
 @dataclass
@@ -29,17 +31,6 @@ class Prime:
 
 # `--style none`: the model's own hand, unprimed, even where the model has a default style.
 NO_STYLE = "none"
-
-
-def builtin_names() -> list[str]:
-    return sorted(p.stem for p in paths.styles_dir().glob("*.json"))
-
-
-def line_height(strokes: list[np.ndarray]) -> float:
-    """10-90% range of y: close to the x-height, blind to a few ascenders and descenders."""
-    y = np.concatenate([s[:, 1] for s in strokes])
-    low, high = np.percentile(y, [10, 90])
-    return float(high - low)
 
 
 def resample(stroke: np.ndarray, step: float) -> np.ndarray:
@@ -69,17 +60,32 @@ def fit_to_model(strokes: list[np.ndarray], info: dict) -> list[np.ndarray]:
 
 
 def load_prime(style: str, model, text: str | None = None) -> Prime:
-    """A built-in style name, a .json/.inkml file, or `line:ID` (a line of the dataset file)."""
+    """A style name (yours, then built-in), a .json/.inkml/.svg file, or `line:ID` (a dataset line).
+    `text` (--style-text) is the words of ink that has none; ink with its own text refuses it."""
     from hwcli.data.inkfile import read_ink
 
     if style.startswith("line:"):
-        return _dataset_prime(style[5:], model, text)
+        _refuse_text(text, f"dataset line {style[5:]}")
+        return _dataset_prime(style[5:], model)
     builtin = paths.styles_dir() / f"{style}.json"
-    source = builtin if builtin.is_file() else Path(style).expanduser()
+    # The user's library first (hw styles add): their own style of a name wins, as their models do.
+    mine = library.find(style)
+    source = mine or (builtin if builtin.is_file() else Path(style).expanduser())
     if not source.exists() and source.suffix == "":
         names = ", ".join(builtin_names()) or "none"
-        raise UsageError(f"no style named {style!r} (built-in: {names}); or give a .json/.inkml file or line:ID")
+        yours = ", ".join(library.library_names()) or "none"
+        raise UsageError(f"no style named {style!r} (built-in: {names}; yours: {yours}); "
+                         "or give a .json/.inkml/.svg file or line:ID")
+    if mine:  # one prime per line of the user's ink: the one the window reads best
+        _refuse_text(text, f"style {style}")
+        from hwcli.generate.sampler import best_prime
+
+        lines = library.read_lines(mine)
+        return best_prime(model, [_checked(Prime(strokes_to_offsets(fit_to_model(line.strokes, model.info)),
+                                                 " ".join(line.text.split())), model) for line in lines])
     strokes, file_text = read_ink(source)
+    if file_text and file_text.strip():
+        _refuse_text(text, str(source))
     # A transcription may span lines (InkML annotations often do): the prime is one line of text.
     prime_text = " ".join((text or file_text or "").split())
     if not prime_text:
@@ -89,19 +95,29 @@ def load_prime(style: str, model, text: str | None = None) -> Prime:
     return _checked(Prime(strokes_to_offsets(strokes), prime_text), model)
 
 
+def _refuse_text(text: str | None, what: str) -> None:
+    # Replacing the words of ink that has its own misaligns the window from the first letter.
+    if text is not None:
+        raise UsageError(f"--style-text is for ink without text, and {what} has its own; leave it out")
+
+
 def prime_for(style: str | None, model, text: str | None = None) -> Prime | None:
     """What to prime with: `style`, else the model's own default style (models/export.py); `none`: nothing."""
+    if style is None and text is not None:
+        raise UsageError("--style-text names the words of a --style ink file; give the file too")
     style = model.info.get("default_style") if style is None else style
+    if style == NO_STYLE and text is not None:
+        raise UsageError("--style-text needs a --style ink file, not --style none")
     return load_prime(style, model, text) if style and style != NO_STYLE else None
 
 
-def _dataset_prime(line_id: str, model, text: str | None) -> Prime:
+def _dataset_prime(line_id: str, model) -> Prime:
     from hwcli.data import dataset
     from hwcli.data.ink import coarsen
 
     data = dataset.load(model.info.get("dataset") or paths.default_dataset_path())
     i = data.index_of(line_id)
-    return _checked(Prime(coarsen(data.line(i), int(model.info.get("stride", 1))), text or str(data.texts[i])), model)
+    return _checked(Prime(coarsen(data.line(i), int(model.info.get("stride", 1))), str(data.texts[i])), model)
 
 
 def _checked(prime: Prime, model) -> Prime:
@@ -109,5 +125,5 @@ def _checked(prime: Prime, model) -> Prime:
 
     missing = Alphabet(model.alphabet).missing(prime.text)
     if missing:
-        raise UsageError(f"the style's text holds characters the model does not know: {' '.join(map(repr, missing))}")
+        raise UsageError(f"the style's text holds characters the model cannot write: {' '.join(missing)}")
     return prime

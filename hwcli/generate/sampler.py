@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 # The bias `hw write` uses unless told otherwise: of 0.5, 0.75 and 1.0 it gave the shipped
 # model the lowest character error rate on the selection sentences (bench/choose_bias.py,
 # docs/model-card.md); higher reads a little better still but every letter comes out alike.
-DEFAULT_BIAS = 1.0
+# (hwcli/config.py holds it, torch-free, for the CLI's --help.)
+from hwcli.config import DEFAULT_BIAS, SIGNATURE_POINTS, check  # noqa: E402 - the one source of defaults
 # A line may take at most this many times the data's average steps per character,
 # then it is cut: the backstop for the stopping rule (section 5.3).
 MAX_PACE = 3.0
@@ -67,6 +68,37 @@ class Written:
     lines: list[np.ndarray]  # stroke-3 offsets, source units, y up
     stopped_by_rule: list[bool]  # the stopping rule ended the line (else its step cap did)
     windows: list[np.ndarray] | None = None  # (T, U) window weights phi, with return_phi
+    predictions: list[np.ndarray] | None = None  # (T, 1+6M) y_hat point t was drawn from, with return_phi
+    prime: PrimeReading | None = None  # how the window read the prime's ink, when there was one
+
+
+@dataclass
+class PrimeReading:
+    """Where the window was while the network read a prime's ink: a check that ink and text match.
+
+    A matching prime ends with the window on its last character or past it, and passes the
+    end no sooner than the last character's strokes.
+    """
+
+    length: int  # characters in the prime's text
+    reached: int  # characters the window had passed or held when the ink ended (0..length)
+    early_steps: int  # steps of ink left after the window first passed the end
+
+    @classmethod
+    def of(cls, focus: np.ndarray, length: int) -> PrimeReading:
+        """focus (T,): the character holding the window at each step of the ink (length: past the end)."""
+        past = np.flatnonzero(focus >= length)
+        reached = length if len(past) else int(focus.max(initial=-1)) + 1
+        return cls(length, reached, int(len(focus) - past[0]) if len(past) else 0)
+
+    def mismatch(self, steps_per_char: float) -> str | None:
+        """One line for the user when the ink and its text do not seem to match, else None."""
+        unread = self.length - self.reached
+        if unread > max(2, 0.1 * self.length):
+            return f"the window read only {self.reached} of the style text's {self.length} characters from its ink"
+        if self.early_steps > 3 * steps_per_char:
+            return f"the window read the style text's {self.length} characters well before its ink ended"
+        return None
 
 
 def _finished_line(x: np.ndarray, model: LoadedModel) -> np.ndarray:
@@ -95,6 +127,8 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
     With `return_phi` the result also holds each line's window weights."""
     if model.kind != "synthesis":
         raise UsageError("this model is a prediction network: it cannot write text; use `hw sample`")
+    check("bias", bias)
+    check("seed", seed)
     if not texts or any(not t.strip() for t in texts):
         raise UsageError("nothing to write: the text is empty")
     from hwcli.data.alphabet import Alphabet
@@ -102,18 +136,16 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
     alphabet = Alphabet(model.alphabet)
     net = model.network
     rng = _rng(seed)
-    prefix = (prime.text + " ") if prime else ""
+    prefix = (prime.text + " ") if prime else ""  # section 5.5: the new text follows the prime's
     codes = [alphabet.encode(prefix + t) for t in texts]
     B = len(texts)
     lengths = np.array([len(c) for c in codes])
     U = int(lengths.max())
     stepper = Stepper(net, B, one_hot(codes, alphabet.size, U + 1))  # one zero row past the longest text for phi(t, U+1)
     x = np.zeros((B, 3), np.float32)
+    reading = None
     if prime is not None:
-        primed = normalise(prime.offsets, model).numpy()
-        for row in primed[:-1]:
-            stepper.step(np.broadcast_to(row, (B, 3)))
-        x[:] = primed[-1]
+        x[:], reading = _read_prime(stepper, normalise(prime.offsets, model).numpy(), len(alphabet.encode(prime.text)))
     pace = net.config.steps_per_char
     new_chars = np.array([len(alphabet.encode(t)) for t in texts])
     cap = (MAX_PACE * pace * new_chars).astype(int) + 1
@@ -121,6 +153,7 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
     max_steps = int(cap.max())
     samples = np.zeros((max_steps, B, 3), np.float32)
     phis = np.zeros((max_steps, B, U + 1), np.float32) if return_phi else None
+    predictions = np.zeros((max_steps, B, net.output.out_features), np.float32) if return_phi else None
     done = np.zeros(B, bool)
     past_end = np.full(B, -1)  # step at which the rule fired
     stopped_by_rule = np.zeros(B, bool)
@@ -132,7 +165,7 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
         y_hat, phi = stepper.step(x)
         x = samples[t] = sample_mixture(y_hat, net.config.mixtures, bias, rng)
         if return_phi:
-            phis[t] = phi
+            phis[t], predictions[t] = phi, y_hat
         # Section 5.3: stop when phi(t, U+1) exceeds phi(t, u) for every character u.
         beyond = phi[beyond_at]
         phi[outside_text] = -1.0
@@ -152,20 +185,79 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
             break
     lines = [_finished_line(samples[: end_steps[b], b], model) for b in range(B)]
     windows = [phis[: end_steps[b], b, : lengths[b]] for b in range(B)] if return_phi else None
-    return Written(lines, stopped_by_rule.tolist(), windows)
+    drawn_from = [predictions[: end_steps[b], b] for b in range(B)] if return_phi else None
+    return Written(lines, stopped_by_rule.tolist(), windows, drawn_from, reading)
 
 
-def sample_free(model: LoadedModel, steps: int = 700, lines: int = 1, bias: float = 0.0, seed: int | None = None):
-    """Unconditional ink from a prediction network (section 4.1): `lines` stroke-3 arrays of `steps` points."""
+def best_prime(model: LoadedModel, primes: list[Prime]) -> Prime:
+    """Of several lines of a writer's ink, the one whose window reads its text most exactly:
+    fewest characters unread, then fewest steps of ink past the end, then the longest text."""
+    if len(primes) == 1:
+        return primes[0]
+    from hwcli.data.alphabet import Alphabet
+
+    alphabet, pace = Alphabet(model.alphabet), model.network.config.steps_per_char
+
+    def misread(prime: Prime):
+        codes = alphabet.encode(prime.text)
+        stepper = Stepper(model.network, 1, one_hot([codes], alphabet.size, len(codes) + 1))
+        reading = _read_prime(stepper, normalise(prime.offsets, model).numpy(), len(codes))[1]
+        return reading.length - reading.reached + reading.early_steps / pace, -reading.length
+
+    return min(primes, key=misread)
+
+
+def _read_prime(stepper: Stepper, ink: np.ndarray, length: int):
+    """Run the network over a prime's normalised ink (section 5.5), its text of `length`
+    characters first in the stepper's text -> the first input after it, and how far the
+    window read the text while the ink went by."""
+    focus = np.zeros(len(ink) - 1, int)
+    for t, row in enumerate(ink[:-1]):
+        _, phi = stepper.step(np.broadcast_to(row, (stepper.row.shape[0], 3)))
+        focus[t] = phi[0].argmax()  # `length` and beyond: past the prime's text
+    return ink[-1], PrimeReading.of(focus, length)
+
+
+def signature_end(model: LoadedModel) -> int | None:
+    """For a signature model (trained on SVC2004): the points after which `hw sample` ends at the
+    model's next pen-up, so it draws one signature; None for a handwriting model."""
+    return SIGNATURE_POINTS if (model.info or {}).get("source") == "SVC2004" else None
+
+
+def sample_free(model: LoadedModel, steps: int = 700, lines: int = 1, bias: float = 0.0, seed: int | None = None,
+                stop_after: int | None = None, progress=None):
+    """Unconditional ink from a prediction network (section 4.1): `lines` stroke-3 arrays of `steps` points.
+
+    With `stop_after`, a line ends instead at the first pen-up (end of stroke) after that many
+    points, `steps` being its cap: the prediction network has no end token, so this lets the
+    model end its own stroke (one signature: signature_end). `progress(done, steps)` is called
+    every PROGRESS_EVERY steps."""
     if model.kind != "prediction":
         raise UsageError("this model is a synthesis network: it writes text; use `hw write`")
-    if steps < 1 or lines < 1:
-        raise UsageError("--steps and --lines must be at least 1")
+    check("steps", steps)
+    check("bias", bias)
+    check("seed", seed)
+    if not isinstance(lines, int) or lines < 1:
+        raise UsageError(f"lines must be a whole number >= 1, not {lines!r}")
+    if stop_after is not None and (not isinstance(stop_after, int) or stop_after < 1):
+        raise UsageError(f"stop_after must be a whole number >= 1, not {stop_after!r}")
     net = model.network
     rng = _rng(seed)
     stepper = Stepper(net, lines)
     samples = np.zeros((steps, lines, 3), np.float32)
     x = np.zeros((lines, 3), np.float32)
+    ends = np.full(lines, steps)
     for t in range(steps):
         x = samples[t] = sample_mixture(stepper.step(x)[0], net.config.mixtures, bias, rng)
-    return [_finished_line(samples[:, b], model) for b in range(lines)]
+        if stop_after is not None and t + 1 >= stop_after:
+            ended = (ends == steps) & (x[:, 2] > 0.5)
+            ends[ended] = t + 1
+            if (ends < steps).all():
+                break
+        if progress is not None and (t + 1) % PROGRESS_EVERY == 0:
+            progress(t + 1, steps)
+    return [_finished_line(samples[: ends[b], b], model) for b in range(lines)]
+
+
+# sample_free reports progress this often (steps).
+PROGRESS_EVERY = 250

@@ -7,6 +7,7 @@ Config (`SynthesisNetwork(SynthesisConfig(**ckpt["config"]))`).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -78,7 +79,9 @@ def read(path: Path) -> dict:
     if not path.is_file():
         raise ModelError(f"no checkpoint at {path}")
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # a foreign pickle makes torch warn before it fails: one line is enough
+            warnings.simplefilter("ignore")
+            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for corrupt files
         raise ModelError(f"{path} is not a readable hw checkpoint ({type(error).__name__})") from None
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
@@ -86,6 +89,43 @@ def read(path: Path) -> dict:
     if checkpoint.get("format_version", 0) > FORMAT_VERSION:
         raise ModelError(f"{path} was written by a newer hw (format {checkpoint['format_version']}); upgrade hw")
     return checkpoint
+
+
+@dataclass
+class Summary:
+    """What `hw models` shows of a checkpoint, read without building the network."""
+
+    name: str
+    kind: str  # "synthesis" or "prediction"
+    size: str  # "layers x hidden", e.g. "3x400"
+    weights: int  # number of parameters
+    epochs: int | None
+    best_validation: float | None  # nats per line
+    path: str
+    bytes: int
+    default_style: str | None  # the built-in style `hw write` primes with when none is named
+    alphabet: str  # the characters it can write ("" for a prediction network)
+
+
+def summary(path: Path, name: str | None = None) -> Summary:
+    """A checkpoint's summary; ModelError when it is not one of ours or parts are missing.
+
+    `name` defaults to the model's folder for `NAME/best.pt` and `NAME/last.pt`, else the file's stem.
+    """
+    path = Path(path)
+    checkpoint = read(path)
+    if name is None:
+        name = path.parent.name if path.name in ("best.pt", "last.pt") else path.stem
+    try:
+        info, config = checkpoint.get("info") or {}, checkpoint["config"]
+        return Summary(
+            name=name, kind=checkpoint["kind"], size=f"{config['layers']}x{config['hidden']}",
+            weights=sum(t.numel() for t in checkpoint["state_dict"].values()),
+            epochs=info.get("epochs"), best_validation=info.get("best_validation"), path=str(path),
+            bytes=path.stat().st_size, default_style=info.get("default_style"), alphabet=checkpoint.get("alphabet") or "",
+        )
+    except (KeyError, TypeError, AttributeError) as error:  # our format, but parts missing or mistyped
+        raise ModelError(f"{path} is an incomplete hw checkpoint ({type(error).__name__}: {error})") from None
 
 
 def load(path: Path, device: str | torch.device = "cpu") -> LoadedModel:

@@ -27,13 +27,14 @@ from pathlib import Path
 import numpy as np
 
 from hwcli.atomic import atomic_write
+from hwcli.config import DEFAULT_MARGIN_LETTERS
 from hwcli.errors import DataError, UsageError
 
 # Default pen width as a fraction of the ink's letter size (the median extent
 # of a stroke): a 0.5 mm pen on letters about 8 mm tall.
 STROKE_WIDTH_PER_LETTER = 0.06
-# Default margin around the ink, in letter sizes.
-MARGIN_LETTERS = 0.5
+# Default margin around the ink, in letter sizes (hwcli.config, the one source of defaults).
+MARGIN_LETTERS = DEFAULT_MARGIN_LETTERS
 # Without a physical size, the picture's pixel size puts a letter at this
 # many pixels: readable on a screen, a page of 60-letter lines ~2000 px wide.
 LETTER_PX = 32.0
@@ -71,6 +72,7 @@ def svg_string(
     page_width_mm: float | None = None,
     animate: bool = False,
     duration_s: float | None = None,
+    min_letter: float | None = None,
 ) -> str:
     """The <svg> element for `strokes` (list of (n, 2) arrays, y up), as text.
 
@@ -78,7 +80,10 @@ def svg_string(
 
     stroke_width and margin are in ink units; None picks them from the ink's
     letter size. duration_s is the animation's total time (None: a steady
-    writing speed).
+    writing speed). min_letter (ink units) is the smallest letter size to
+    assume: ink of only a full stop or a dash would otherwise be scaled up to
+    the height of a letter (the writer's model knows its letter size:
+    generate/page.py).
     """
     import svgwrite
 
@@ -89,7 +94,7 @@ def svg_string(
     points = np.concatenate(strokes)  # (N, 2)
     if not np.isfinite(points).all():
         raise DataError("cannot draw ink with a point that is not a finite number")
-    size = letter_size(strokes)
+    size = letter_size(strokes, min_letter)
     if stroke_width is None:
         stroke_width = STROKE_WIDTH_PER_LETTER * size
     if margin is None:
@@ -161,6 +166,7 @@ def write_svg(
     page_width_mm: float | None = None,
     animate: bool = False,
     duration_s: float | None = None,
+    min_letter: float | None = None,
 ) -> None:
     """Write the ink as a standalone SVG file (see svg_string), atomically."""
     content = svg_string(
@@ -171,6 +177,7 @@ def write_svg(
         page_width_mm=page_width_mm,
         animate=animate,
         duration_s=duration_s,
+        min_letter=min_letter,
     )
     with atomic_write(Path(path), "w") as handle:
         handle.write(XML_DECLARATION + content + "\n")
@@ -198,15 +205,19 @@ def path_data(points: np.ndarray, fmt=None, dot: float = 1e-3) -> str:
     return " ".join(parts)
 
 
-def letter_size(strokes: list[np.ndarray]) -> float:
-    """The ink's scale: the median extent (larger side) of its multi-point strokes.
+def letter_size(strokes: list[np.ndarray], min_letter: float | None = None) -> float:
+    """The ink's scale: the median extent (larger side) of its multi-point strokes, and at
+    least `min_letter` when given.
 
     Strokes are roughly letters or letter parts, so this tracks the writing's
-    size whatever its units; 1.0 when the ink is only dots.
+    size whatever its units; 1.0 when the ink is only dots (or `min_letter`).
     """
-    extents = [np.ptp(s, axis=0).max() for s in strokes if len(s) > 1]
+    extents = [np.ptp(np.asarray(s, dtype=np.float64).reshape(-1, 2), axis=0).max() for s in strokes if len(s) > 1]
     extents = [e for e in extents if e > 0]
-    return float(np.median(extents)) if extents else 1.0
+    size = float(np.median(extents)) if extents else None
+    if min_letter is not None and min_letter > 0 and math.isfinite(min_letter):
+        return max(size or 0.0, float(min_letter))
+    return size if size is not None else 1.0
 
 
 def _length(stroke: np.ndarray) -> float:

@@ -7,7 +7,7 @@ and `best.pt` (the lowest validation loss so far).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import torch
@@ -18,9 +18,12 @@ from hwcli.training import distributed
 from hwcli.training.batches import prepare
 from hwcli.training.loop import DEFAULT_LR, TrainOptions, TrainState, fit, make_optimizer
 
-# Paper-rate IAM-OnDB lines have ~16 points per character; every second point
-# keeps the letter shapes and halves the time steps (DEVIATION, docs/training.md).
-DEFAULT_STRIDE = 2
+from hwcli.config import DEFAULT_STRIDE, RANGES, check  # noqa: E402 - the one source of defaults and ranges
+
+# What a resumed run may change (how long, how fast, on what); everything else (batch size,
+# optimiser, seed, sizes, stride, data) comes from the checkpoint: it sets the batch order and
+# the optimiser state.
+RESUME_MAY_CHANGE = ("epochs", "max_steps", "lr", "precision", "save_every_s")
 
 
 def pick_device(name: str) -> torch.device:
@@ -31,8 +34,7 @@ def pick_device(name: str) -> torch.device:
     if name not in ("cpu", "cuda"):
         raise UsageError(f"unknown device {name!r}; use auto, cpu or cuda")
     if name == "cuda":
-        rank, _ = distributed.world()
-        return torch.device("cuda", rank % torch.cuda.device_count())
+        return torch.device("cuda", distributed.local_rank() % torch.cuda.device_count())
     return torch.device("cpu")
 
 
@@ -45,24 +47,25 @@ def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: Tr
 
     if kind not in ("synthesis", "prediction"):
         raise UsageError(f"unknown network {kind!r}; train `synthesis` or `prediction`")
-    if stride < 1:
-        raise UsageError("--stride must be at least 1")
-    if options.batch_size < 1 or options.epochs < 1 or (options.lr is not None and options.lr <= 0):
-        raise UsageError("--batch-size and --epochs must be at least 1 and --lr positive")
+    for option in ("epochs", "batch_size", "lr", "seed", "max_steps"):
+        check(option, getattr(options, option))
+    check("stride", stride)
+    for size, value in sizes.items():
+        if size in RANGES:
+            check(size, value)
     last_path, best_path = model_dir / "last.pt", model_dir / "best.pt"
     previous = None
     if resume:
         previous = ckpt.read(last_path)
         if previous.get("kind") != kind or not previous.get("training"):
             raise ModelError(f"{last_path} holds no resumable {kind} training state")
-        # These set the batch order and the optimiser state: resuming with others cannot continue
-        # the same run (another optimiser's state does not even load).
+        # The run goes on with its own options (they set the batch order and the optimiser state;
+        # another optimiser's state does not even load): only RESUME_MAY_CHANGE come from here.
         saved = previous["training"].get("options") or {}
-        for option, flag in (("optimizer", "--optimizer"), ("batch_size", "--batch-size"), ("seed", "--seed")):
-            if option in saved and saved[option] != getattr(options, option):
-                raise UsageError(f"{model_dir.name} was trained with {flag} {saved[option]}; resume with {flag} {saved[option]}")
+        known = {f.name for f in fields(TrainOptions)}
+        kept = {k: v for k, v in saved.items() if k in known and k not in RESUME_MAY_CHANGE}
         # A rate given with --resume takes over (say, a lower one to finish); else the run keeps its own.
-        options = replace(options, lr=options.lr or saved.get("lr") or DEFAULT_LR)
+        options = replace(options, **kept, lr=options.lr or saved.get("lr") or DEFAULT_LR)
         stride = previous["training"]["data"]["stride"]
         min_char_count = previous["training"]["data"]["min_char_count"]
         dataset_path = Path(previous["training"]["data"]["dataset"])
@@ -122,7 +125,7 @@ def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: Tr
              world_size=world, model_dir=str(model_dir))
     try:
         status = fit(trained, optimizer, train, valid, options, state, save, device, callback)
-        distributed.barrier()
+        distributed.barrier(device)
     finally:
         del trained  # the DDP wrapper: it must go before the process group (distributed.teardown)
         distributed.teardown()
