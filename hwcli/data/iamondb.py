@@ -27,14 +27,6 @@ VALIDATION_LIST = "validation_set.txt"
 PLACEHOLDER_TEXT = "Please Enter Transcription here"
 
 
-@dataclass(frozen=True)
-class RawLine:
-    """One parsed line file: strokes in whiteboard units, y down."""
-
-    line_id: str  # a01-000u-05
-    strokes: list  # list of (n, 2) int arrays
-
-
 def form_of(line_id: str) -> str:
     """a01-000u-05 -> a01-000u."""
     return line_id.rsplit("-", 1)[0]
@@ -58,10 +50,6 @@ class IamOnDbSource:
         self.from_archives = not ((root / "lineStrokes").is_dir() and (root / "ascii").is_dir())
         self.warnings: list[str] = []
         self.unreadable: list[str] = []  # ids (line or form) of files that could not be read
-
-    @property
-    def description(self) -> str:
-        return "archives" if self.from_archives else "folders"
 
     def transcription_files(self) -> dict[str, bytes]:
         """form id -> bytes of its transcription file."""

@@ -98,10 +98,6 @@ class SignatureSource:
             self.names[key] = name
         self.names = dict(sorted(self.names.items()))
 
-    @property
-    def description(self) -> str:
-        return "zip" if self.from_zip else "folder"
-
     def files(self, keys) -> Iterator[tuple[tuple[int, int], bytes | None]]:
         """(key, bytes) per signature; bytes None (and a warning) when a file cannot be read."""
         archive = zipfile.ZipFile(self.path) if self.from_zip else None

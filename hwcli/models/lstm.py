@@ -3,17 +3,13 @@
 Every layer sees the network input (the "side" input) and the layer below's
 output at the same step, so each layer is one whole-sequence `nn.LSTM` call:
 no Python loop over time. Standard LSTM cells (no peepholes): DEVIATION,
-accepted in docs/PAPER.md.
+stated in docs/model-card.md.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-
-# Derivatives inside the LSTM layers are clipped to [-10, 10] (paper section 4).
-LSTM_GRAD_CLIP = 10.0
-
 
 def clip_gradient(tensor: Tensor, limit: float) -> Tensor:
     """Identity forward; clamps the gradient flowing back through `tensor` to [-limit, limit]."""
