@@ -11,8 +11,9 @@ The naive reference is a synthesis network of the same sizes written the
 obvious way: every layer an `nn.LSTMCell` and the window stepped in Python,
 one time step at a time. It shows what the design in docs/ARCHITECTURE.md
 ("Speed design") buys. `synthesis_autograd_loop` is our network with layer 1
-and the window on the plain autograd loop (`WindowLayer.reference`), the path
-before the fused `WindowLoop`.
+and the window on the plain autograd loop (`WindowLayer.loop = "reference"`),
+`synthesis` the same on the fused `WindowLoop`; training takes whichever is
+faster for its precision (`loop = "auto"`: fused for bfloat16, plain for float32).
 
 The variants are timed in interleaved rounds (one iteration of each per
 round, medians over rounds), so that a busy machine slows them alike and the
@@ -189,7 +190,7 @@ def peak_memory_run(sizes: dict, device, reference: bool) -> dict:
     """One synthesis training iteration on peak_steps-long lines; run in a fresh process by main()."""
     torch.manual_seed(0)
     network = SynthesisNetwork(synthesis_config(sizes))
-    network.window_layer.reference = reference
+    network.window_layer.loop = "reference" if reference else "fused"
     batch = make_batch(sizes["batch"], sizes["peak_steps"], sizes["chars"], sizes["alphabet"], device)
     before = status_mb("VmRSS")
     if device.type == "cuda":
@@ -251,12 +252,12 @@ def main() -> None:
     batch = make_batch(sizes["batch"], sizes["steps"], sizes["chars"], sizes["alphabet"], device)
     torch.manual_seed(0)
     synthesis, prediction = synthesis_config(sizes), prediction_config(sizes)
-    variants = {"synthesis": Timed(SynthesisNetwork(synthesis), batch, device),
+    variants = {"synthesis": Timed(fused_loop(SynthesisNetwork(synthesis)), batch, device),
                 "synthesis_autograd_loop": Timed(autograd_loop(SynthesisNetwork(synthesis)), batch, device),
                 "prediction": Timed(PredictionNetwork(prediction), batch, device),
                 "synthesis_naive": Timed(NaiveSynthesis(synthesis), batch, device)}
     if args.bf16:
-        variants.update(synthesis_bf16=Timed(SynthesisNetwork(synthesis), batch, device, True),
+        variants.update(synthesis_bf16=Timed(fused_loop(SynthesisNetwork(synthesis)), batch, device, True),
                         synthesis_autograd_loop_bf16=Timed(autograd_loop(SynthesisNetwork(synthesis)), batch, device, True),
                         prediction_bf16=Timed(PredictionNetwork(prediction), batch, device, True))
     result = {k: round(v, 1) for k, v in interleaved_throughput(variants, batch, sizes["rounds"], sizes["naive_every"]).items()}
@@ -286,7 +287,12 @@ def main() -> None:
 
 
 def autograd_loop(network: SynthesisNetwork) -> SynthesisNetwork:
-    network.window_layer.reference = True
+    network.window_layer.loop = "reference"
+    return network
+
+
+def fused_loop(network: SynthesisNetwork) -> SynthesisNetwork:
+    network.window_layer.loop = "fused"
     return network
 
 

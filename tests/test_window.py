@@ -272,7 +272,7 @@ def layer_pair(dtype=torch.float32, hidden=H):
     fused = WindowLayer(3, A, hidden, K, steps_per_char=2.0).to(dtype)
     reference = WindowLayer(3, A, hidden, K, steps_per_char=2.0).to(dtype)
     reference.load_state_dict(fused.state_dict())
-    reference.reference = True
+    fused.loop, reference.loop = "fused", "reference"
     return fused, reference
 
 
@@ -315,7 +315,7 @@ def synthesis_pair(alphabet: int = A):
     with torch.no_grad():
         fused.output.weight.mul_(30.0)  # big output derivatives: the paper's clips bind
     reference.load_state_dict(fused.state_dict())
-    reference.window_layer.reference = True
+    fused.window_layer.loop, reference.window_layer.loop = "fused", "reference"
     return fused, reference
 
 

@@ -6,9 +6,10 @@ Layer 1 and the window depend on each other step by step (w_{t-1} feeds layer
 input projection W_{i h1} x_t is precomputed for the whole sequence.
 
 Two implementations of the same function: `WindowLoop`, one autograd node for
-the whole loop with a hand-written backward through time (the default), and
-the plain autograd loop over `WindowLayer.step` (`reference=True`), which the
-tests check it against.
+the whole loop with a hand-written backward through time, and the plain
+autograd loop over `WindowLayer.step`, which the tests check it against. Each
+runs where it measured faster (docs/performance.md): the fused loop when the
+recurrent products are bfloat16, the plain loop in float32.
 """
 
 from __future__ import annotations
@@ -34,10 +35,11 @@ def window_weights(alpha: Tensor, beta: Tensor, kappa: Tensor, positions: Tensor
 class WindowLayer(nn.Module):
     """LSTM layer 1 plus the window: h^1_t = H(W x_t + W h^1_{t-1} + W w_{t-1} + b) (eq. 52).
 
-    `reference = True` runs the plain autograd loop over `step` instead of `WindowLoop`.
+    `loop`: "auto" (WindowLoop for bfloat16 products, the plain loop for float32), "fused" or
+    "reference" (the plain autograd loop over `step`).
     """
 
-    reference = False
+    loop = "auto"
 
     def __init__(self, input_size: int, alphabet_size: int, hidden: int, window_mixtures: int, steps_per_char: float):
         super().__init__()
@@ -73,13 +75,14 @@ class WindowLayer(nn.Module):
         """x (B, T, 3), text (B, U, A) -> h^1 (B, T, H), w (B, T, A), final state, phi (B, T, U) or None."""
         if state is None:
             state = self.initial_state(x.shape[0], text.shape[2], x.device, x.dtype)
-        if self.reference or return_phi:  # phi is for plots, never trained on: the plain loop keeps it simple
-            return self.forward_reference(x, text, state, return_phi, grad_clip)
-        B, T, _ = x.shape
         # Under autocast only the recurrent products take its dtype (bf16 ones are ~3x faster on
         # CPUs with AVX-512 BF16); the state, the window and every elementwise op stay in float32.
         device = x.device.type
         product_dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else x.dtype
+        plain = self.loop == "reference" or (self.loop == "auto" and product_dtype != torch.bfloat16)
+        if plain or return_phi:  # phi is for plots, never trained on: the plain loop keeps it simple
+            return self.forward_reference(x, text, state, return_phi, grad_clip)
+        B, T, _ = x.shape
         with torch.autocast(device, enabled=False):
             gates_x = torch.addmm(self.bias, x.transpose(0, 1).reshape(T * B, -1), self.w_input.t()).view(T, B, -1)
             h1, w, c, kappa = WindowLoop.apply(gates_x, self.w_recurrent, self.window.weight, self.window.bias,
