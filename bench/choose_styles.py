@@ -3,14 +3,17 @@ form, so many writers), write sentences in each style, and let the independent
 judge read them. Prints one JSON object per candidate (mean CER, lines the judge
 could not read); the `--finalists` best are then written again with `--seeds`
 more seeds and ranked on all their lines. `--save DIR` writes the best `--keep`
-as style files (JSON with their text).
+as style files (JSON with their text). `--variety N` then adds N more, for
+variety: among the candidates that read at `--max-cer` or better, each time the
+one least like every style already in DIR and chosen (bench/style_features.py,
+z-scored), named for the figure it stands out in most (leaning, tall, ...).
 
 The sentences are bench/style_sentences.txt, kept apart from bench/sentences.txt
 (the legibility benchmark), so that choosing styles does not tune the figure that
 measures them.
 
     python bench/choose_styles.py --model NAME --dataset FILE [--candidates 16] [--finalists 8 --seeds 2]
-        [--save hwcli/assets/styles] [--quick]
+        [--save hwcli/assets/styles] [--variety 8 --max-cer 0.03] [--quick]
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from hwcli.generate.sampler import write_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT.parent / "shared" / "tools" / "legibility"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 
 def candidates(data, alphabet: Alphabet, count: int, stride: int) -> list[tuple[str, Prime]]:
@@ -77,6 +81,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2, help="more seeds for each finalist")
     parser.add_argument("--keep", type=int, default=4)
     parser.add_argument("--save", type=Path)
+    parser.add_argument("--variety", type=int, default=0, help="styles to add for variety (with --save)")
+    parser.add_argument("--max-cer", type=float, default=0.03, help="the worst mean CER a style added for variety may read at")
     parser.add_argument("--quick", action="store_true", help="2 candidates, 2 sentences, 1 finalist: a check that it runs")
     args = parser.parse_args()
     if args.quick:
@@ -103,6 +109,46 @@ def main() -> None:
     if args.save:
         for score, line_id, prime in scored[: args.keep]:
             write_ink(args.save / f"{line_id}.json", offsets_to_strokes(prime.offsets), prime.text)
+        readable = [(line_id, prime) for score, line_id, prime in scored if score <= args.max_cer]
+        for name, line_id, prime in pick_varied(readable, args.save, args.variety):
+            write_ink(args.save / f"{name}.json", offsets_to_strokes(prime.offsets), prime.text)
+            print(json.dumps({"added_for_variety": name, "line": line_id, "text": prime.text}), flush=True)
+
+
+def pick_varied(pool: list[tuple[str, Prime]], folder: Path, count: int) -> list[tuple[str, str, Prime]]:
+    """Greedy farthest-point choice in style-feature space, away from the styles already in `folder`."""
+    from hwcli.data.inkfile import read_ink
+    from style_features import features
+
+    chosen = [features(*read_ink(path)) for path in sorted(folder.glob("*.json"))]
+    pool = [(line_id, prime, features(offsets_to_strokes(prime.offsets), prime.text)) for line_id, prime in pool]
+    if not pool or count < 1:
+        return []
+    everything = np.stack([f for _, _, f in pool] + chosen)
+    mean, scale = everything.mean(0), everything.std(0) + 1e-9
+    picked, names = [], {path.stem for path in folder.glob("*.json")}
+    for _ in range(min(count, len(pool))):
+        far = [min((np.linalg.norm((f - c) / scale) for c in chosen), default=np.inf) for _, _, f in pool]
+        line_id, prime, f = pool.pop(int(np.argmax(far)))
+        chosen.append(f)
+        name = trait_name((f - mean) / scale, names)
+        names.add(name)
+        picked.append((name, line_id, prime))
+    return picked
+
+
+# A style's name: the figure of bench/style_features.py in which it stands out most, high or low.
+TRAITS = (("leaning", "backhand"), ("wide", "narrow"), ("print", "flowing"), ("angular", "smooth"),
+          ("tall", "low"), ("deep", "shallow"), ("sweeping", "brief"))
+
+
+def trait_name(z: np.ndarray, taken: set[str]) -> str:
+    """The word for the style's most unusual figure (z-scored) not yet taken, e.g. leaning or tall."""
+    for k in np.argsort(-np.abs(z)):
+        name = TRAITS[k][0 if z[k] > 0 else 1]
+        if name not in taken:
+            return name
+    return f"style-{len(taken) + 1}"
 
 
 if __name__ == "__main__":
