@@ -102,15 +102,14 @@ def naive_difference(config: SynthesisConfig, device) -> float:
     the reference computes the same function, so the speed comparison is fair."""
     torch.manual_seed(1)
     fast, naive = SynthesisNetwork(config).to(device).eval(), NaiveSynthesis(config).to(device).eval()
-    H, window_layer = config.hidden, fast.window_layer
-    first = naive.cells[0]  # input [x_t, w_{t-1}], recurrent h
-    first.weight_ih.copy_(torch.cat([window_layer.w_input, window_layer.w_recurrent[:, H:]], 1))
-    first.weight_hh.copy_(window_layer.w_recurrent[:, :H])
-    first.bias_ih.copy_(window_layer.bias)
-    first.bias_hh.zero_()
-    for cell, layer in zip(naive.cells[1:], fast.upper.layers):  # input [x_t, w_t, h^{n-1}_t]
-        for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
-            getattr(cell, name).copy_(getattr(layer, f"{name}_l0"))
+    window_layer = fast.window_layer
+    # The network's own named weight blocks: cell n reads [x_t, w, h^{n-1}_t] (layer 1: [x_t, w_{t-1}]).
+    for n, (cell, blocks) in enumerate(zip(naive.cells, fast.weight_blocks()), start=1):
+        inputs = ["x", "w"] + ([f"h{n - 1}"] if n > 1 else [])
+        cell.weight_ih.copy_(torch.cat([blocks[name] for name in inputs], 1))
+        cell.weight_hh.copy_(blocks[f"h{n}"])
+        cell.bias_ih.copy_(blocks["1"])
+        cell.bias_hh.zero_()
     naive.window.load_state_dict(window_layer.window.state_dict())
     naive.output.load_state_dict(fast.output.state_dict())
     batch = make_batch(2, 50, 6, config.alphabet_size, device, seed=1)

@@ -78,3 +78,24 @@ def test_one_hot_rows_and_padding():
     np.testing.assert_array_equal(text[0, :6].argmax(1), CODES[0])
     np.testing.assert_array_equal(text[1, :3].argmax(1), CODES[1])
     assert text[0, 6:].sum() == 0 and text[1, 3:].sum() == 0
+
+
+def test_weight_blocks_cover_every_weight_in_place():
+    """The named blocks, put back side by side in input order, are the modules' own matrices."""
+    import torch
+
+    from hwcli.models.prediction import PredictionConfig, PredictionNetwork
+    from hwcli.models.synthesis import SynthesisConfig, SynthesisNetwork
+
+    net = SynthesisNetwork(SynthesisConfig(alphabet_size=7, hidden=5, layers=3, mixtures=2, window_mixtures=2))
+    first, second, third = net.weight_blocks()
+    torch.testing.assert_close(torch.cat([first["h1"], first["w"]], 1), net.window_layer.w_recurrent)
+    assert first["x"] is net.window_layer.w_input
+    for blocks, n, lstm in ((second, 2, net.upper.layers[0]), (third, 3, net.upper.layers[1])):
+        torch.testing.assert_close(torch.cat([blocks["x"], blocks["w"], blocks[f"h{n - 1}"]], 1), lstm.weight_ih_l0)
+        assert blocks[f"h{n}"] is lstm.weight_hh_l0
+        torch.testing.assert_close(blocks["1"], lstm.bias_ih_l0 + lstm.bias_hh_l0)
+    pred = PredictionNetwork(PredictionConfig(hidden=5, layers=2, mixtures=2))
+    one, two = pred.weight_blocks()
+    assert set(one) == {"x", "h1", "1"} and set(two) == {"x", "h1", "h2", "1"}
+    torch.testing.assert_close(torch.cat([two["x"], two["h1"]], 1), pred.lstm.layers[1].weight_ih_l0)

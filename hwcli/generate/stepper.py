@@ -69,15 +69,8 @@ class Stepper:
         self.cells = [np.zeros((batch, H), np.float32) for _ in range(L)]
         self.gates = np.empty((batch, 4 * H), np.float32)
 
-        # Each layer's weights as named row blocks: the window layer's own, then the nn.LSTM layers.
-        layer_parts = []
-        if synthesis:
-            layer1 = network.window_layer
-            w_recurrent = _numpy(layer1.w_recurrent).T  # (H + A, 4H): rows [h, w]
-            layer_parts.append({"h1": w_recurrent[:H], "x": _numpy(layer1.w_input).T, "1": _numpy(layer1.bias)[None],
-                                "w": w_recurrent[H:]})
-        lstms = network.upper.layers if synthesis else network.lstm.layers
-        layer_parts += [self._lstm_parts(lstm, n, A) for n, lstm in enumerate(lstms, start=len(layer_parts))]
+        # Each layer's weights as named row blocks (in, 4H), as the torch modules lay them out.
+        layer_parts = [{name: _numpy(block).T for name, block in blocks.items()} for blocks in network.weight_blocks()]
         self.inputs, self.weights = [], []
         for n, parts in enumerate(layer_parts):
             # Layer 1 reads up to w; layer 2 from h^1 and layer n >= 3 from x, both up to h^n.
@@ -100,17 +93,6 @@ class Stepper:
             self.kappa = np.zeros((batch, self.K, 1), np.float32)
             self.w = np.empty((batch, 1, A), np.float32)
 
-    def _lstm_parts(self, lstm: torch.nn.LSTM, n: int, A: int) -> dict:
-        """An nn.LSTM on [x, w, h^{n}] (synthesis) or [x, h^{n}] (prediction; layer 1: [x]) as named row blocks."""
-        W_ih = _numpy(lstm.weight_ih_l0).T  # (in, 4H)
-        parts = {"x": W_ih[:3], "1": _numpy(lstm.bias_ih_l0 + lstm.bias_hh_l0)[None]}
-        if A:
-            parts["w"] = W_ih[3 : 3 + A]
-        if W_ih.shape[0] > 3 + A:
-            parts[f"h{n}"] = W_ih[3 + A :]  # the layer below, at this step
-        parts[f"h{n + 1}"] = _numpy(lstm.weight_hh_l0).T  # this layer, at the step before
-        return parts
-
     def _assemble(self, parts: dict, inputs: slice, width: int) -> np.ndarray:
         """Named row blocks -> one (inputs, width) matrix over that slice of the state row; unused rows zero."""
         where = {"x": self.x_at, "1": slice(self.x_at.stop, self.x_at.stop + 1), "w": self.w_at}
@@ -118,7 +100,7 @@ class Stepper:
         matrix = np.zeros((inputs.stop - inputs.start, width), np.float32)
         for name, block in parts.items():
             at = where[name]
-            matrix[at.start - inputs.start : at.stop - inputs.start] = block
+            matrix[at.start - inputs.start : at.stop - inputs.start] = block.reshape(at.stop - at.start, width)
         return matrix
 
     def step(self, x: np.ndarray):

@@ -29,6 +29,24 @@ class SkipLSTM(nn.Module):
         for layer in self.layers:
             init_forget_bias(layer.bias_ih_l0, hidden)
 
+    def weight_blocks(self, side: dict[str, int], first: int) -> list[dict[str, Tensor]]:
+        """Each layer's weights as named blocks of its gate pre-activations, (4H, width) in gate
+        order i, f, g, o: the side input's parts by `side` (name -> width, in order), h{k} for the
+        output of layer k (the layer below at this step; this layer, `first` + index, at the step
+        before) and "1" for the bias. The one place that knows how the inputs are laid out."""
+        blocks = []
+        for n, layer in enumerate(self.layers, start=first):
+            weight, at = layer.weight_ih_l0, 0
+            parts = {}
+            for name, width in side.items():
+                parts[name], at = weight[:, at : at + width], at + width
+            if at < weight.shape[1]:
+                parts[f"h{n - 1}"] = weight[:, at:]
+            parts[f"h{n}"] = layer.weight_hh_l0
+            parts["1"] = layer.bias_ih_l0 + layer.bias_hh_l0
+            blocks.append(parts)
+        return blocks
+
     def forward(self, side: Tensor, below: Tensor | None = None, state=None, grad_clip: float = 0.0):
         """side (B, T, S), below (B, T, D) -> list of h (B, T, H) per layer, list of final (h, c)."""
         outputs, finals = [], []

@@ -39,6 +39,10 @@ class PredictionNetwork(nn.Module):
         self.lstm = SkipLSTM(c.input_size, 0, c.hidden, c.layers)
         self.output = nn.Linear(c.layers * c.hidden, mdn.output_size(c.mixtures))
 
+    def weight_blocks(self) -> list[dict[str, Tensor]]:
+        """Every LSTM layer's weights as named blocks: "x", "h{k}", "1" (SkipLSTM.weight_blocks)."""
+        return self.lstm.weight_blocks({"x": self.config.input_size}, first=1)
+
     def forward(self, x: Tensor, text: Tensor | None = None, state=None, return_phi: bool = False, grad_clip: float = 0.0):
         """x (B, T, 3) normalised offsets -> y_hat (B, T, 1+6M), state, None. `text` is ignored."""
         hs, state = self.lstm(x, None, state, grad_clip)

@@ -47,6 +47,11 @@ class SynthesisNetwork(nn.Module):
         self.upper = SkipLSTM(c.input_size + c.alphabet_size, c.hidden, c.hidden, c.layers - 1)
         self.output = nn.Linear(c.layers * c.hidden, mdn.output_size(c.mixtures))  # eq. 17, every layer to the output
 
+    def weight_blocks(self) -> list[dict[str, Tensor]]:
+        """Every LSTM layer's weights as named blocks: "x", "w", "h{k}", "1" (SkipLSTM.weight_blocks)."""
+        side = {"x": self.config.input_size, "w": self.config.alphabet_size}
+        return [self.window_layer.weight_blocks(), *self.upper.weight_blocks(side, first=2)]
+
     def forward(self, x: Tensor, text: Tensor, state=None, return_phi: bool = False, grad_clip: float = 0.0):
         """x (B, T, 3) normalised offsets, text (B, U, A) one-hot -> y_hat (B, T, 1+6M), state, phi."""
         window_state, upper_state = (None, None) if state is None else state

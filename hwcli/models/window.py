@@ -56,6 +56,11 @@ class WindowLayer(nn.Module):
             # steps, the data's own pace, instead of exp(0) = 1 character per step.
             self.window.bias[2 * window_mixtures :].fill_(-math.log(steps_per_char))
 
+    def weight_blocks(self) -> dict[str, Tensor]:
+        """Layer 1's weights as named blocks (4H, width), gate order i, f, g, o (see SkipLSTM)."""
+        H = self.hidden
+        return {"x": self.w_input, "h1": self.w_recurrent[:, :H], "w": self.w_recurrent[:, H:], "1": self.bias}
+
     def initial_state(self, batch: int, alphabet_size: int, device, dtype=None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         zeros = lambda n: torch.zeros(batch, n, device=device, dtype=dtype)  # noqa: E731
         return zeros(self.hidden), zeros(self.hidden), zeros(self.K), zeros(alphabet_size)  # h, c, kappa, w
