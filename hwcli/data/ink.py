@@ -97,3 +97,14 @@ def line_height(strokes: list[np.ndarray]) -> float:
     y = np.concatenate([s[:, 1] for s in strokes])
     low, high = np.percentile(y, [10, 90])
     return float(high - low)
+
+
+def resample(stroke: np.ndarray, step: float) -> np.ndarray:
+    """Points every `step` along the stroke's path (its ends kept)."""
+    if len(stroke) < 2:
+        return stroke
+    lengths = np.r_[0.0, np.cumsum(np.hypot(*np.diff(stroke, axis=0).T))]
+    if lengths[-1] < step:
+        return stroke[[0, -1]]
+    at = np.r_[np.arange(0.0, lengths[-1], step), lengths[-1]]
+    return np.column_stack([np.interp(at, lengths, stroke[:, 0]), np.interp(at, lengths, stroke[:, 1])])

@@ -22,12 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from hwcli.data.ink import line_height, resample
+
 GLYPH_DIR = Path(__file__).resolve().parents[1] / "assets" / "glyphs"
 # The font chosen by bench/glyph_fonts.py (docs/model-card.md, "Characters drawn from glyphs").
 DEFAULT_FONT = "futural"
-# The writer's size: the 10-90% range of y (hwcli/render/layout.py's line height), of the
-# ink against the same text set in the font, both resampled by arc length.
-HEIGHT_PERCENTILES = (10.0, 90.0)
+# The writer's size: the 10-90% range of y (hwcli/data/ink.py's line_height), of the ink
+# against the same text set in the font, both resampled by arc length.
 RESAMPLE_STEPS = 40  # resampling step: this many per height unit
 # Near-vertical pen-down pieces (|dx| < |dy| / 2, judged after taking out the slant found so
 # far) give the slant (shear dx/dy): the length-weighted median of their directions.
@@ -108,23 +109,9 @@ def draw(char: str, x_height: float, slant: float = 0.0, x_scale: float = 1.0, o
     return load(font).draw(char, x_height, slant, x_scale, origin)
 
 
-def _resampled(strokes: list[np.ndarray], step: float) -> np.ndarray:
-    """Points every `step` along each stroke (and each stroke's ends): density-free statistics."""
-    out = []
-    for s in strokes:
-        if len(s) < 2:
-            out.append(s)
-            continue
-        along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(s, axis=0).T))])
-        at = np.append(np.arange(0.0, along[-1], step), along[-1])
-        out.append(np.stack([np.interp(at, along, s[:, 0]), np.interp(at, along, s[:, 1])], 1))
-    return np.concatenate(out) if out else np.zeros((0, 2))
-
-
 def _spread(strokes: list[np.ndarray], unit: float) -> float:
-    points = _resampled(strokes, unit / RESAMPLE_STEPS)
-    low, high = np.percentile(points[:, 1], HEIGHT_PERCENTILES)
-    return float(high - low)
+    """The 10-90% range of y over points every unit / RESAMPLE_STEPS along the strokes: density-free."""
+    return line_height([resample(s, unit / RESAMPLE_STEPS) for s in strokes])
 
 
 def slant_of(strokes: list[np.ndarray]) -> float | None:
@@ -159,7 +146,7 @@ def measure_writer(pieces: list[tuple[list[np.ndarray], str]], font: GlyphFont |
         return None
     ink = [p for s, _ in pieces for p in s]
     points = np.concatenate(ink)
-    rough = float(np.subtract(*np.percentile(points[:, 1], HEIGHT_PERCENTILES[::-1]))) or float(np.ptp(points[:, 0])) or 1.0
+    rough = line_height(ink) or float(np.ptp(points[:, 0])) or 1.0
     typeset = []
     widths_ink, widths_font = 0.0, 0.0
     for strokes, text in pieces:

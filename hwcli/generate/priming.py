@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from hwcli import paths
-from hwcli.data.ink import line_height, strokes_to_offsets
+from hwcli.data.ink import line_height, resample, strokes_to_offsets
 from hwcli.errors import DataError, UsageError
 from hwcli.generate import library
 from hwcli.generate.library import builtin_names
@@ -31,17 +31,6 @@ class Prime:
 
 # `--style none`: the model's own hand, unprimed, even where the model has a default style.
 NO_STYLE = "none"
-
-
-def resample(stroke: np.ndarray, step: float) -> np.ndarray:
-    """Points every `step` along the stroke's path (its ends kept)."""
-    if len(stroke) < 2:
-        return stroke
-    lengths = np.r_[0.0, np.cumsum(np.hypot(*np.diff(stroke, axis=0).T))]
-    if lengths[-1] < step:
-        return stroke[[0, -1]]
-    at = np.r_[np.arange(0.0, lengths[-1], step), lengths[-1]]
-    return np.column_stack([np.interp(at, lengths, stroke[:, 0]), np.interp(at, lengths, stroke[:, 1])])
 
 
 def fit_to_model(strokes: list[np.ndarray], info: dict) -> list[np.ndarray]:
