@@ -133,19 +133,6 @@ def split_pieces(line: str, known: str) -> list[tuple[str, str]]:
     return pieces
 
 
-def _levelled(strokes: list[np.ndarray]) -> list[np.ndarray]:
-    """One piece of ink rotated onto a level baseline at y = 0 (as layout.place_lines does)."""
-    from hwcli.render.layout import estimate_baseline
-
-    if not strokes:
-        return []
-    points = np.concatenate(strokes)
-    slope, intercept = estimate_baseline(points)
-    theta = np.arctan(slope)
-    rotation = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
-    return [s @ rotation - [0.0, intercept * np.cos(theta)] for s in strokes]
-
-
 def _write_with_glyphs(model, alphabet, lines: list[str], bias, seed, prime):
     """Lines holding characters the model lacks: every run of characters it knows is sampled,
     all runs of the page as one batch (one seed, one prime: one hand); the glyphs are drawn in
@@ -155,6 +142,7 @@ def _write_with_glyphs(model, alphabet, lines: list[str], bias, seed, prime):
     from hwcli.data.ink import strokes_to_offsets
     from hwcli.generate import glyphs
     from hwcli.generate.sampler import write_lines
+    from hwcli.render.layout import level
 
     font = glyphs.load()
     plans = [split_pieces(line, alphabet.chars) for line in lines]
@@ -163,7 +151,7 @@ def _write_with_glyphs(model, alphabet, lines: list[str], bias, seed, prime):
     if not texts:
         texts = [REFERENCE_TEXT if not alphabet.missing(REFERENCE_TEXT) else alphabet.chars.replace(" ", "")[-8:]]
     result = write_lines(model, texts, bias=bias, seed=seed, prime=prime)
-    inks = [_levelled(offsets_to_strokes(o)) for o in result.lines]
+    inks = [level(strokes) if (strokes := offsets_to_strokes(o)) else [] for o in result.lines]
     writer = glyphs.measure_writer(list(zip(inks, texts)), font) or glyphs.Writer(1.0)
 
     def extent(ink):

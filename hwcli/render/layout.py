@@ -104,7 +104,7 @@ def place_lines(
         [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes if len(s)]
         for strokes in lines_of_strokes
     ]
-    levelled = [_level(strokes, rotate=straighten) if strokes else [] for strokes in lines]
+    levelled = [level(strokes, rotate=straighten) if strokes else [] for strokes in lines]
     if line_height is None:
         line_height = _line_height(levelled)
     elif not np.isfinite(line_height) or line_height <= 0:
@@ -161,7 +161,7 @@ def estimate_baseline(points: np.ndarray, height: float | None = None) -> tuple[
     return slope, intercept
 
 
-def _level(strokes: list[np.ndarray], rotate: bool = True) -> list[np.ndarray]:
+def level(strokes: list[np.ndarray], rotate: bool = True) -> list[np.ndarray]:
     """Rotate a line so its baseline is horizontal and lies on y = 0.
 
     With `rotate` False the slope is left alone: only the baseline's height
