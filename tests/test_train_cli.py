@@ -92,6 +92,52 @@ def test_resume_takes_every_option_from_the_checkpoint(tiny_dataset, hw_home):
     assert checkpoint["training"]["options"]["batch_size"] == 8 and checkpoint["training"]["state"]["global_step"] == 3
 
 
+def test_every_ascii_character_warm_started_from_a_model(tiny_dataset, hw_home):
+    """--alphabet ascii --init-from: the new network has a class for every printable character, the
+    old one's sizes, stride and normalisation, and a resume keeps all of it."""
+    from hwcli.data.alphabet import PRINTABLE_ASCII
+
+    assert_ok(hw("train", "synthesis", "--data", tiny_dataset, *TINY, "--stride", "4", "--max-steps", "1", "--name", "base"))
+    base = ckpt.read(hw_home / "models" / "base" / "last.pt")
+    result = hw("train", "synthesis", "--data", tiny_dataset, "--alphabet", "ascii", "--init-from", "base",
+                "--hidden", "32", "--batch-size", "8", "--max-steps", "1", "--name", "wide")
+    assert_ok(result)
+    notes = [line for line in result.stderr.splitlines() if "--init-from" in line]
+    assert len(notes) == 1 and "--hidden ignored" in notes[0], result.stderr
+    wide = ckpt.read(hw_home / "models" / "wide" / "last.pt")
+    assert wide["alphabet"] == PRINTABLE_ASCII and wide["config"]["alphabet_size"] == len(PRINTABLE_ASCII) + 1
+    assert wide["config"]["hidden"] == base["config"]["hidden"] == 16
+    assert wide["config"]["steps_per_char"] == base["config"]["steps_per_char"]
+    assert wide["training"]["data"]["stride"] == 4 and wide["training"]["data"]["alphabet"] == "ascii"
+    assert wide["training"]["data"]["init_from"].endswith("base/last.pt")
+    assert torch.equal(wide["mean"], base["mean"]) and torch.equal(wide["std"], base["std"])
+    assert_ok(hw("train", "synthesis", "--name", "wide", "--resume", "--max-steps", "2"))
+    again = ckpt.read(hw_home / "models" / "wide" / "last.pt")
+    assert again["alphabet"] == PRINTABLE_ASCII and again["training"]["state"]["global_step"] == 2
+    assert again["training"]["data"]["init_from"] == wide["training"]["data"]["init_from"]
+
+
+@pytest.mark.parametrize(
+    "args,code,fragment",
+    [
+        (["prediction", "--alphabet", "ascii"], 2, "--alphabet is for synthesis"),
+        (["synthesis", "--init-from", "no-such-model"], 1, "no model named 'no-such-model'"),
+        (["prediction", "--init-from", "base"], 2, "--init-from starts a synthesis network"),
+    ],
+)
+def test_alphabet_and_init_from_errors(args, code, fragment, tiny_dataset, hw_home):
+    assert_ok(hw("train", "synthesis", "--data", tiny_dataset, *TINY, "--max-steps", "1", "--name", "base"))
+    result = hw("train", *args, "--data", tiny_dataset, *TINY, "--max-steps", "1", "--name", "other")
+    assert_one_line_error(result, code, fragment)
+    assert not (hw_home / "models" / "other" / "last.pt").exists()
+
+
+def test_init_from_a_prediction_model(tiny_dataset, hw_home):
+    assert_ok(hw("train", "prediction", "--data", tiny_dataset, *TINY, "--max-steps", "1", "--name", "pred"))
+    result = hw("train", "synthesis", "--data", tiny_dataset, "--init-from", "pred", "--max-steps", "1", "--name", "other")
+    assert_one_line_error(result, 1, "needs a synthesis model")
+
+
 def test_train_prediction_on_svc2004(tmp_path_factory, hw_home):
     if not SVC2004.is_file():
         pytest.skip(f"real data not found at {SVC2004} (tests read it from ../shared/data beside the repository)")
@@ -205,5 +251,5 @@ def test_usage_errors(args, fragment, hw_home):
 def test_help_lists_the_options():
     result = hw("train", "--help")
     assert result.exit_code == 0
-    for option in ("--resume", "--optimizer", "--stride", "--bf16", "--max-steps", "--hidden", "--window-mixtures"):
+    for option in ("--alphabet", "--init-from", "--resume", "--optimizer", "--stride", "--bf16", "--max-steps", "--hidden", "--window-mixtures"):
         assert option in result.stdout

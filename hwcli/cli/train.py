@@ -38,6 +38,11 @@ SIZES = "Model size"
 RUN = "Run"
 D = config.TRAIN
 # What --resume may change; every other option comes from the checkpoint.
+class AlphabetKind(str, Enum):
+    data = "data"
+    ascii = "ascii"
+
+
 RESUME_MAY_CHANGE = {"network", "name", "resume", "epochs", "max_steps", "lr", "device", "threads", "precision", "bf16"}
 
 
@@ -79,6 +84,14 @@ def train(
         help="fp32; bf16 (autocast for the LSTM products); auto: bf16 on CPUs with AVX-512 BF16 or AMX and CUDA 8.0+.",
         rich_help_panel=RUN)] = Precision.fp32,
     bf16: Annotated[bool, typer.Option("--bf16", help="The same as --precision bf16 (kept for old scripts).", rich_help_panel=RUN)] = False,
+    alphabet: Annotated[AlphabetKind, typer.Option(
+        help="data: the characters seen 25 times or more in the training texts; ascii: every printable ASCII "
+             "character, the rare ones learnt from repeated and glyph-augmented lines (docs/training.md).",
+        rich_help_panel=RUN)] = AlphabetKind.data,
+    init_from: Annotated[Optional[str], typer.Option(
+        help="Start from this synthesis model (name or .pt file): its weights, sizes, stride and normalisation; "
+             "new characters start from look-alikes \\[default: fresh weights].", rich_help_panel=RUN,
+        show_default=False)] = None,
     hidden: Annotated[int, ranged("hidden", help="LSTM cells per layer (paper: 400).", rich_help_panel=SIZES)] = D.hidden,
     layers: Annotated[int, ranged("layers", help="LSTM layers (paper: 3).", rich_help_panel=SIZES)] = D.layers,
     mixtures: Annotated[int, ranged("mixtures", help="Output mixture components M (paper: 20).", rich_help_panel=SIZES)] = D.mixtures,
@@ -113,13 +126,20 @@ def train(
             notes.append(f"--resume: {flags} ignored; {name} goes on with the options it was trained with")
     options = TrainOptions(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer.value, seed=seed,
                            max_steps=max_steps, precision="bf16" if bf16 else precision.value)
+    init_path = None
+    if init_from is not None and not resume:
+        init_path = store.find(init_from).path
+        notes += [f"--init-from {init_from}: {flag} ignored; it comes from the model" for flag, value in
+                  (("--hidden", hidden), ("--layers", layers), ("--mixtures", mixtures),
+                   ("--window-mixtures", window_mixtures), ("--stride", stride))
+                  if ctx.get_parameter_source(flag[2:].replace("-", "_")) == ParameterSource.COMMANDLINE]
     sizes = dict(hidden=hidden, layers=layers, mixtures=mixtures, window_mixtures=window_mixtures)
     import torch
 
     torch.set_num_threads(threads or training_threads())
     with store.lock(paths.models_dir() / name), TrainingReporter(notes) as reporter:
         summary = run(network.value, data or paths.default_dataset_path(), paths.models_dir() / name, sizes, options,
-                      device.value, resume, stride, callback=reporter)
+                      device.value, resume, stride, alphabet=alphabet.value, init_from=init_path, callback=reporter)
     reporter.finish(summary)
     if summary["status"] == "interrupted":  # saved; now exit as the signal asks (130 / 143)
         raise typer.Exit(Signals.exit_code())

@@ -20,6 +20,10 @@ UNREADABLE_MARK = "#"
 # A character seen fewer times than this in the training texts gets no class
 # of its own: a few dozen examples are too few to learn its shape.
 MIN_CHAR_COUNT = 25
+# `hw train synthesis --alphabet ascii`: a class for every character a user can type, the rare
+# and missing ones learnt from augmented lines (hwcli/training/augment.py).
+PRINTABLE_ASCII = "".join(chr(code) for code in range(32, 127))
+ALPHABETS = ("data", "ascii")
 
 # Typographic characters users paste, mapped to what the writers of IAM-OnDB used.
 SUBSTITUTES = {
@@ -46,6 +50,13 @@ class Alphabet:
     @classmethod
     def from_counts(cls, counts: dict[str, int], min_count: int = MIN_CHAR_COUNT) -> "Alphabet":
         return cls("".join(c for c, n in counts.items() if n >= min_count and c != UNREADABLE_MARK))
+
+    @classmethod
+    def for_training(cls, kind: str, counts: dict[str, int], min_count: int = MIN_CHAR_COUNT) -> "Alphabet":
+        """"data": the training texts' characters seen min_count times or more; "ascii": all of PRINTABLE_ASCII."""
+        if kind not in ALPHABETS:
+            raise UsageError(f"unknown alphabet {kind!r}; use {' or '.join(ALPHABETS)}")
+        return cls(PRINTABLE_ASCII) if kind == "ascii" else cls.from_counts(counts, min_count)
 
     @property
     def size(self) -> int:

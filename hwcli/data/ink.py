@@ -22,9 +22,14 @@ import numpy as np
 MAX_PEN_DOWN_STEP = 500.0
 
 
+def as_points(points) -> np.ndarray:
+    """Any sequence of (x, y) pairs (a list, an array, nested or flat) as an (n, 2) float64 array."""
+    return np.asarray(points, dtype=np.float64).reshape(-1, 2)
+
+
 def strokes_to_offsets(strokes: list[np.ndarray]) -> np.ndarray:
     """Absolute strokes -> stroke-3 offsets (N, 3), float32."""
-    strokes = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes if len(s)]
+    strokes = [as_points(s) for s in strokes if len(s)]
     if not strokes:
         return np.zeros((0, 3), np.float32)
     points = np.concatenate(strokes)  # (N, 2)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwcli.data.ink import line_height, resample
+from hwcli.data.ink import as_points, line_height, resample
 
 GLYPH_DIR = Path(__file__).resolve().parents[1] / "assets" / "glyphs"
 # The font chosen by bench/glyph_fonts.py (docs/model-card.md, "Characters drawn from glyphs").
@@ -57,7 +57,7 @@ class GlyphFont:
         self.name = data["font"]
         self.notice = data["notice"]
         self.cap_height = float(data["cap_height"])
-        self._glyphs = {c: (float(g["advance"]), [np.asarray(s, np.float64).reshape(-1, 2) for s in g["strokes"]])
+        self._glyphs = {c: (float(g["advance"]), [as_points(s) for s in g["strokes"]])
                         for c, g in data["glyphs"].items()}
 
     @property

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from hwcli import paths
-from hwcli.data.ink import line_height
+from hwcli.data.ink import as_points, line_height
 from hwcli.errors import DataError, UsageError
 
 FORMAT = 1
@@ -221,7 +221,7 @@ def line_breaks(strokes: list[np.ndarray]) -> list[int]:
 
 def check_line(line: Line, where: str) -> Line:
     """A line fit to prime with, or DataError/UsageError naming `where` and what is wrong."""
-    strokes = [np.asarray(s, np.float64).reshape(-1, 2) for s in line.strokes]
+    strokes = [as_points(s) for s in line.strokes]
     strokes = [s for s in strokes if len(s)]
     if not strokes:
         raise DataError(f"{where} holds no strokes")

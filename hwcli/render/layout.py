@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hwcli.data.ink import as_points
 from hwcli.errors import UsageError
 
 # Baseline estimate: the line is cut into windows this many line heights wide
@@ -101,7 +102,7 @@ def place_lines(
     if not np.isfinite(line_spacing) or line_spacing <= 0:
         raise UsageError(f"line spacing must be a positive number, not {line_spacing}")
     lines = [
-        [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes if len(s)]
+        [as_points(s) for s in strokes if len(s)]
         for strokes in lines_of_strokes
     ]
     levelled = [level(strokes, rotate=straighten) if strokes else [] for strokes in lines]
@@ -135,7 +136,7 @@ def estimate_baseline(points: np.ndarray, height: float | None = None) -> tuple[
     percentile of y); a Theil-Sen fit (median of pairwise slopes, then the
     median intercept) goes through those. Returns (slope, intercept).
     """
-    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    points = as_points(points)
     if height is None:
         height = _spread(points[:, 1])
     x = points[:, 0]

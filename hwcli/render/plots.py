@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from hwcli.atomic import atomic_write
+from hwcli.data.ink import as_points
 from hwcli.errors import DataError, UsageError
 from hwcli.render.svg import XML_DECLARATION, path_data
 
@@ -85,7 +86,7 @@ def attention_svg_string(
         )
     if not np.isfinite(phi).all():
         raise DataError("phi holds values that are not finite numbers; the sample is broken")
-    strokes = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes]
+    strokes = [as_points(s) for s in strokes]
     strokes = [s for s in strokes if len(s)]
     if density is not None:
         density = _check_density(density)

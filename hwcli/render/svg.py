@@ -28,6 +28,7 @@ import numpy as np
 
 from hwcli.atomic import atomic_write
 from hwcli.config import DEFAULT_MARGIN_LETTERS
+from hwcli.data.ink import as_points
 from hwcli.errors import DataError, UsageError
 
 # Default pen width as a fraction of the ink's letter size (the median extent
@@ -87,7 +88,7 @@ def svg_string(
     """
     import svgwrite
 
-    strokes = [np.asarray(s, dtype=np.float64).reshape(-1, 2) for s in strokes]
+    strokes = [as_points(s) for s in strokes]
     strokes = [s for s in strokes if len(s)]
     if not strokes:
         raise DataError("nothing to draw: the ink has no strokes")
@@ -191,7 +192,7 @@ def path_data(points: np.ndarray, fmt=None, dot: float = 1e-3) -> str:
     and a final L reaches the last point.
     """
     fmt = fmt or _formatter(3)
-    points = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    points = as_points(points)
     xy = lambda p: f"{fmt(p[0])} {fmt(p[1])}"  # noqa: E731
     first = points[0]
     if len(points) == 1:
@@ -212,7 +213,7 @@ def letter_size(strokes: list[np.ndarray], min_letter: float | None = None) -> f
     Strokes are roughly letters or letter parts, so this tracks the writing's
     size whatever its units; 1.0 when the ink is only dots (or `min_letter`).
     """
-    extents = [np.ptp(np.asarray(s, dtype=np.float64).reshape(-1, 2), axis=0).max() for s in strokes if len(s) > 1]
+    extents = [np.ptp(as_points(s), axis=0).max() for s in strokes if len(s) > 1]
     extents = [e for e in extents if e > 0]
     size = float(np.median(extents)) if extents else None
     if min_letter is not None and min_letter > 0 and math.isfinite(min_letter):

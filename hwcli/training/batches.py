@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hwcli.data.alphabet import Alphabet
+from hwcli.data.alphabet import UNREADABLE_MARK, Alphabet
 from hwcli.data.dataset import TRAIN, VALIDATION, Dataset
 from hwcli.data.ink import coarsen
 
@@ -63,17 +63,22 @@ class TrainingData:
         return Batch(x[:, :-1], x[:, 1:], torch.from_numpy(mask), text)
 
 
-def prepare(dataset: Dataset, stride: int, with_text: bool, min_char_count: int):
+def prepare(dataset: Dataset, stride: int, with_text: bool, min_char_count: int, alphabet: str = "data",
+            seed: int = 0, stats=None):
     """(train, validation, alphabet or None, mean, std, steps_per_char) for training.
 
-    Statistics come from the training split after coarsening, as the network sees it.
+    Statistics come from the real training lines after coarsening, as the network sees them,
+    unless `stats` (mean, std) are given (a warm start keeps its model's). With `alphabet`
+    "ascii" the training split gains the rare characters' lines (hwcli/training/augment.py).
     """
-    def lines_of(part):
-        return [coarsen(dataset.line(i), stride) for i in dataset.indices(part)]
+    def coarsened(lines):
+        return [coarsen(line, stride) for line in lines]
 
-    train_raw, valid_raw = lines_of(TRAIN), lines_of(VALIDATION)
+    train_ids, valid_ids = dataset.indices(TRAIN), dataset.indices(VALIDATION)
+    train_raw = coarsened(dataset.line(i) for i in train_ids)
+    valid_raw = coarsened(dataset.line(i) for i in valid_ids)
     xy = np.concatenate([line[:, :2] for line in train_raw])
-    mean, std = xy.mean(0), xy.std(0)
+    mean, std = (xy.mean(0), xy.std(0)) if stats is None else (np.asarray(stats[0]), np.asarray(stats[1]))
 
     def normalise(lines):
         out = []
@@ -83,18 +88,27 @@ def prepare(dataset: Dataset, stride: int, with_text: bool, min_char_count: int)
             out.append(line.astype(np.float32))
         return out
 
-    alphabet, train_texts, valid_texts, steps_per_char = None, None, None, 1.0
+    letters, train_texts, valid_texts, steps_per_char = None, None, None, 1.0
+    extra = []
     if with_text:
-        alphabet = Alphabet.from_counts(dataset.meta["alphabet_counts"], min_char_count)
-        train_texts = [alphabet.encode(t) for t in dataset.texts[dataset.indices(TRAIN)]]
-        valid_texts = [alphabet.encode(t) for t in dataset.texts[dataset.indices(VALIDATION)]]
-        chars = sum(len(t) for t in train_texts)
-        if chars == 0:
-            from hwcli.errors import DataError
+        from hwcli.errors import DataError
+        from hwcli.training.augment import UNREADABLE_OTHER, augment
 
+        counts = dataset.meta["alphabet_counts"]
+        letters = Alphabet.for_training(alphabet, counts, min_char_count)
+        # The unreadable-word mark is never a character to learn, in any alphabet.
+        texts_of = lambda ids: [str(t).replace(UNREADABLE_MARK, UNREADABLE_OTHER) for t in dataset.texts[ids]]  # noqa: E731
+        train_strings, valid_strings = texts_of(train_ids), texts_of(valid_ids)
+        chars = sum(len(t) for t in train_strings)
+        if chars == 0:
             raise DataError("the dataset has no texts: a synthesis network needs transcribed lines")
         steps_per_char = sum(len(line) for line in train_raw) / chars
-    size = alphabet.size if alphabet else 0
-    train = TrainingData(normalise(train_raw), train_texts, size)
+        if alphabet == "ascii":
+            lines, strings = augment([dataset.line(i) for i in train_ids], train_strings, letters.chars, counts, seed)
+            extra, train_strings = coarsened(lines), train_strings + strings
+        train_texts = [letters.encode(t) for t in train_strings]
+        valid_texts = [letters.encode(t) for t in valid_strings]
+    size = letters.size if letters else 0
+    train = TrainingData(normalise(train_raw + extra), train_texts, size)
     valid = TrainingData(normalise(valid_raw), valid_texts, size)
-    return train, valid, alphabet, mean, std, steps_per_char
+    return train, valid, letters, mean, std, steps_per_char

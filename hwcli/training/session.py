@@ -40,8 +40,12 @@ def pick_device(name: str) -> torch.device:
 
 def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: TrainOptions, device_name: str = "auto",
         resume: bool = False, stride: int = DEFAULT_STRIDE, min_char_count: int | None = None,
-        callback=lambda event, **data: None) -> dict:
-    """Train (or resume) a `kind` network; returns a summary of the run."""
+        alphabet: str = "data", init_from: Path | None = None, callback=lambda event, **data: None) -> dict:
+    """Train (or resume) a `kind` network; returns a summary of the run.
+
+    `alphabet` (synthesis): "data" or "ascii" (Alphabet.for_training). `init_from`: a synthesis
+    checkpoint to start from (training/warm_start.py); its sizes, stride and normalisation
+    replace `sizes`, `stride` and the data's own statistics."""
     from hwcli.data import dataset as datasets
     from hwcli.data.alphabet import MIN_CHAR_COUNT
 
@@ -68,11 +72,20 @@ def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: Tr
         options = replace(options, **kept, lr=options.lr or saved.get("lr") or DEFAULT_LR)
         stride = previous["training"]["data"]["stride"]
         min_char_count = previous["training"]["data"]["min_char_count"]
+        alphabet = previous["training"]["data"].get("alphabet", "data")
         dataset_path = Path(previous["training"]["data"]["dataset"])
     elif last_path.exists():
         raise UsageError(f"a model already exists at {model_dir}; use --resume to continue it or another --name")
     else:
         options = replace(options, lr=options.lr or DEFAULT_LR)
+    if kind != "synthesis" and alphabet != "data":
+        raise UsageError("--alphabet is for synthesis networks; a prediction network reads no text")
+    initial = None
+    if init_from is not None and not resume:
+        if kind != "synthesis":
+            raise UsageError("--init-from starts a synthesis network from another; it is not for prediction")
+        initial = ckpt.read(init_from)
+        stride = (initial.get("info") or {}).get("stride", stride)
     min_char_count = MIN_CHAR_COUNT if min_char_count is None else min_char_count
 
     # Window weights far from kappa underflow into float32 denormals, whose
@@ -83,7 +96,11 @@ def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: Tr
     torch.manual_seed(options.seed)
     data = datasets.load(dataset_path)
     callback("data", path=str(dataset_path), lines=len(data))
-    train, valid, alphabet, mean, std, steps_per_char = prepare(data, stride, kind == "synthesis", min_char_count)
+    # A warm start normalises as its model was trained; a resumed run as it began.
+    source = previous or initial
+    stats = (source["mean"].numpy(), source["std"].numpy()) if source and kind == "synthesis" else None
+    train, valid, letters, mean, std, steps_per_char = prepare(data, stride, kind == "synthesis", min_char_count,
+                                                               alphabet, options.seed, stats)
     if not len(valid):
         raise UsageError("the dataset has no validation lines")
 
@@ -91,10 +108,15 @@ def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: Tr
         network = ckpt.build_network(kind, previous["config"])
         network.load_state_dict(previous["state_dict"])
         state = TrainState(**previous["training"]["state"])
+    elif initial:
+        from hwcli.training.warm_start import warm_start
+
+        network = warm_start(initial, letters.chars)
+        state = TrainState()
     else:
         config = dict(sizes)
         if kind == "synthesis":
-            config.update(alphabet_size=alphabet.size, steps_per_char=round(float(steps_per_char), 3))
+            config.update(alphabet_size=letters.size, steps_per_char=round(float(steps_per_char), 3))
         else:
             config.pop("window_mixtures", None)
         network = ckpt.build_network(kind, config)
@@ -106,8 +128,9 @@ def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: Tr
         for group in optimizer.param_groups:
             group["lr"] = options.lr  # the loaded state carries the old rate
     trained = distributed.wrap(network, device)
-    chars = alphabet.chars if alphabet else ""
-    data_info = {"dataset": str(dataset_path), "stride": stride, "min_char_count": min_char_count,
+    chars = letters.chars if letters else ""
+    data_info = {"dataset": str(dataset_path), "stride": stride, "min_char_count": min_char_count, "alphabet": alphabet,
+                 "init_from": str(init_from) if initial else previous["training"]["data"].get("init_from") if previous else None,
                  "source": data.meta.get("source", ""), "split": data.meta.get("split_kind", "")}
 
     def save(which: str, state: TrainState) -> None:
