@@ -64,6 +64,11 @@ def styles_dir() -> Path:
     return assets_dir() / "styles"
 
 
+def builtin_style_names() -> list[str]:
+    """The built-in styles shipped in the package, by name, sorted."""
+    return sorted(p.stem for p in styles_dir().glob("*.json"))
+
+
 def styles_library_dir() -> Path:
     """The user's own named styles (`hw styles add`), one JSON ink file each."""
     return home() / "styles"

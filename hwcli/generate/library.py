@@ -104,7 +104,7 @@ def check_name(name: str) -> str:
 
 
 def builtin_names() -> list[str]:
-    return sorted(p.stem for p in paths.styles_dir().glob("*.json"))
+    return paths.builtin_style_names()
 
 
 def library_names() -> list[str]:
