@@ -37,12 +37,12 @@ class Device(str, Enum):
 SIZES = "Model size"
 RUN = "Run"
 D = config.TRAIN
-# What --resume may change; every other option comes from the checkpoint.
 class AlphabetKind(str, Enum):
     data = "data"
     ascii = "ascii"
 
 
+# What --resume may change; every other option comes from the checkpoint.
 RESUME_MAY_CHANGE = {"network", "name", "resume", "epochs", "max_steps", "lr", "device", "threads", "precision", "bf16"}
 
 
@@ -129,10 +129,9 @@ def train(
     init_path = None
     if init_from is not None and not resume:
         init_path = store.find(init_from).path
-        notes += [f"--init-from {init_from}: {flag} ignored; it comes from the model" for flag, value in
-                  (("--hidden", hidden), ("--layers", layers), ("--mixtures", mixtures),
-                   ("--window-mixtures", window_mixtures), ("--stride", stride))
-                  if ctx.get_parameter_source(flag[2:].replace("-", "_")) == ParameterSource.COMMANDLINE]
+        notes += [f"--init-from {init_from}: --{option.replace('_', '-')} ignored; it comes from the model"
+                  for option in ("hidden", "layers", "mixtures", "window_mixtures", "stride")
+                  if ctx.get_parameter_source(option) == ParameterSource.COMMANDLINE]
     sizes = dict(hidden=hidden, layers=layers, mixtures=mixtures, window_mixtures=window_mixtures)
     import torch
 

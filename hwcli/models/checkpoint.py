@@ -44,6 +44,13 @@ def build_network(kind: str, config: dict) -> torch.nn.Module:
     raise ModelError(f"unknown model kind {kind!r}")
 
 
+def network_of(checkpoint: dict) -> torch.nn.Module:
+    """The float32 network a checkpoint dict (read) holds; half-precision weights are widened."""
+    network = build_network(checkpoint["kind"], checkpoint["config"])
+    network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in checkpoint["state_dict"].items()})
+    return network
+
+
 def unwrap(network: torch.nn.Module) -> torch.nn.Module:
     """The bare model under DistributedDataParallel or torch.compile wrappers."""
     network = getattr(network, "module", network)
@@ -131,9 +138,7 @@ def summary(path: Path, name: str | None = None) -> Summary:
 def load(path: Path, device: str | torch.device = "cpu") -> LoadedModel:
     checkpoint = read(path)
     try:
-        network = build_network(checkpoint["kind"], checkpoint["config"])
-        state = {k: v.float() if v.is_floating_point() else v for k, v in checkpoint["state_dict"].items()}
-        network.load_state_dict(state)
+        network = network_of(checkpoint)
     except (KeyError, TypeError, RuntimeError) as error:
         raise ModelError(f"{path} does not match its own configuration ({error})") from None
     network.to(device).eval()

@@ -84,8 +84,7 @@ def export(name: str, out: Path, dataset_path: Path | None = None, default_style
     info["dataset"] = ""  # the user's machine has its own (or none)
     if default_style:
         info["default_style"] = default_style
-    network = checkpoint.build_network(ckpt["kind"], ckpt["config"])
-    network.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state_dict"].items()})
+    network = checkpoint.network_of(ckpt)
     shipped = checkpoint.checkpoint_dict(network, ckpt["alphabet"], ckpt["mean"], ckpt["std"], info, None, half=True)
     checkpoint.save(out, shipped)
     return info

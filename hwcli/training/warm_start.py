@@ -32,12 +32,11 @@ def donor(char: str, known: str) -> str | None:
 def warm_start(checkpoint: dict, chars: str) -> torch.nn.Module:
     """A SynthesisNetwork for alphabet `chars` (sorted, as Alphabet keeps them) from a synthesis
     checkpoint dict (checkpoint.read)."""
-    from hwcli.models.checkpoint import build_network
+    from hwcli.models.checkpoint import build_network, network_of
 
     if checkpoint.get("kind") != "synthesis":
         raise ModelError(f"--init-from needs a synthesis model, not a {checkpoint.get('kind')} one")
-    old = build_network("synthesis", checkpoint["config"])
-    old.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in checkpoint["state_dict"].items()})
+    old = network_of(checkpoint)
     known = checkpoint["alphabet"]
     new = build_network("synthesis", {**checkpoint["config"], "alphabet_size": len(chars) + 1})
     columns = [0] + [known.index(d) + 1 if (d := donor(c, known)) is not None else 0 for c in chars]
