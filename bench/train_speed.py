@@ -12,8 +12,7 @@ obvious way: every layer an `nn.LSTMCell` and the window stepped in Python,
 one time step at a time. It shows what the design in docs/ARCHITECTURE.md
 ("Speed design") buys. `synthesis_autograd_loop` is our network with layer 1
 and the window on the plain autograd loop (`WindowLayer.loop = "reference"`),
-`synthesis` the same on the fused `WindowLoop`; training takes whichever is
-faster for its precision (`loop = "auto"`: fused for bfloat16, plain for float32).
+`synthesis` the same on the fused `WindowLoop`, the loop training runs.
 
 The variants are timed in interleaved rounds (one iteration of each per
 round, medians over rounds), so that a busy machine slows them alike and the
@@ -23,11 +22,15 @@ Peak memory: the high-water resident set (VmHWM) of a fresh process that
 runs one synthesis training iteration on 1,200-step lines (the longest lines
 of IAM-OnDB at the paper's rate), fused loop and autograd loop.
 
+Every variant runs with malloc reusing freed memory, as `hw train` does
+(hwcli/training/memory.py); `--fresh-pages` measures without it.
+
 Prints one JSON object on stdout.
 
     python bench/train_speed.py              # paper size; minutes on a CPU
     python bench/train_speed.py --quick      # tiny sizes, 1 round: checks that it runs
     python bench/train_speed.py --device cuda --bf16
+    python bench/train_speed.py --bf16 --fresh-pages   # malloc as it comes: fresh pages every iteration
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ from hwcli.models.synthesis import SynthesisConfig, SynthesisNetwork
 from hwcli.models.window import window_weights
 from hwcli.training.batches import Batch
 from hwcli.training.loop import batch_loss
+from hwcli.training.memory import keep_freed_memory
 
 # Paper sizes (sections 4-5) and the shape of an IAM-OnDB line.
 PAPER = dict(hidden=400, layers=3, mixtures=20, window_mixtures=10, batch=32, steps=700, chars=30, alphabet=80,
@@ -202,8 +206,9 @@ def peak_memory_run(sizes: dict, device, reference: bool) -> dict:
     return result
 
 
-def peak_memory(sizes: dict, device, quick: bool, reference: bool) -> dict:
+def peak_memory(sizes: dict, device, quick: bool, reference: bool, fresh_pages: bool) -> dict:
     child = [sys.executable, __file__, "--peak-only", "--device", device.type, "--threads", str(torch.get_num_threads())]
+    child += ["--fresh-pages"] if fresh_pages else []
     child += ["--quick"] if quick else []
     child += ["--peak-reference"] if reference else []
     for key in ("hidden", "layers", "batch", "chars", "peak_steps"):
@@ -227,6 +232,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--bf16", action="store_true", help="also time bfloat16 autocast variants")
+    parser.add_argument("--fresh-pages", action="store_true",
+                        help="leave malloc returning freed memory (training before keep_freed_memory)")
     parser.add_argument("--peak-only", action="store_true", help=argparse.SUPPRESS)  # the child process
     parser.add_argument("--peak-reference", action="store_true", help=argparse.SUPPRESS)  # its autograd loop
     args = parser.parse_args()
@@ -239,6 +246,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)  # as training does (hwcli.training.session)
+    reused = not args.fresh_pages and keep_freed_memory()  # also as training does
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           "cpu" if args.device == "auto" else args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -268,11 +276,12 @@ def main() -> None:
     result["naive_max_abs_difference"] = naive_difference(synthesis, device)
     del variants
     for name, reference in (("fused", False), ("autograd_loop", True)):
-        peak = peak_memory(sizes, device, args.quick, reference)
+        peak = peak_memory(sizes, device, args.quick, reference, args.fresh_pages)
         result.update({f"{key}_{sizes['peak_steps']}_steps_{name}": value for key, value in peak.items()})
 
     result.update(
         unit="time steps per second (batch x line length), forward + loss + backward + Adam step; median of rounds",
+        freed_memory_reused=reused,
         device=str(device),
         threads=torch.get_num_threads(),
         torch=torch.__version__,

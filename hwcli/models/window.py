@@ -7,9 +7,9 @@ input projection W_{i h1} x_t is precomputed for the whole sequence.
 
 Two implementations of the same function: `WindowLoop`, one autograd node for
 the whole loop with a hand-written backward through time, and the plain
-autograd loop over `WindowLayer.step`, which the tests check it against. Each
-runs where it measured faster (docs/performance.md): the fused loop when the
-recurrent products are bfloat16, the plain loop in float32.
+autograd loop over `WindowLayer.step`, which the tests check it against.
+Training runs the fused loop: it measured as fast or faster at both precisions
+and uses less memory (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -35,11 +35,10 @@ def window_weights(alpha: Tensor, beta: Tensor, kappa: Tensor, positions: Tensor
 class WindowLayer(nn.Module):
     """LSTM layer 1 plus the window: h^1_t = H(W x_t + W h^1_{t-1} + W w_{t-1} + b) (eq. 52).
 
-    `loop`: "auto" (WindowLoop for bfloat16 products, the plain loop for float32), "fused" or
-    "reference" (the plain autograd loop over `step`).
+    `loop`: "fused" (WindowLoop) or "reference" (the plain autograd loop over `step`).
     """
 
-    loop = "auto"
+    loop = "fused"
 
     def __init__(self, input_size: int, alphabet_size: int, hidden: int, window_mixtures: int, steps_per_char: float):
         super().__init__()
@@ -84,8 +83,7 @@ class WindowLayer(nn.Module):
         # CPUs with AVX-512 BF16); the state, the window and every elementwise op stay in float32.
         device = x.device.type
         product_dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else x.dtype
-        plain = self.loop == "reference" or (self.loop == "auto" and product_dtype != torch.bfloat16)
-        if plain or return_phi:  # phi is for plots, never trained on: the plain loop keeps it simple
+        if self.loop == "reference" or return_phi:  # phi is for plots, never trained on: the plain loop keeps it simple
             return self.forward_reference(x, text, state, return_phi, grad_clip)
         B, T, _ = x.shape
         with torch.autocast(device, enabled=False):
