@@ -41,6 +41,15 @@ def shared_data():
     return shared_data_path
 
 
+@pytest.fixture(autouse=True)
+def float32_training(monkeypatch):
+    """Tests train in float32: the default precision, auto, resolves to it; a test that wants
+    bf16 asks for it (and test_precision_auto_follows_the_hardware sets bf16_pays itself)."""
+    from hwcli.training import loop
+
+    monkeypatch.setattr(loop, "bf16_pays", lambda device: False)
+
+
 @pytest.fixture
 def hw_home(tmp_path, monkeypatch) -> Path:
     """HW_HOME in a fresh temporary folder: the cache dir of every command in the test."""

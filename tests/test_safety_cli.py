@@ -164,11 +164,12 @@ def test_one_source_of_defaults():
     assert sampler.DEFAULT_BIAS == config.DEFAULT_BIAS and session.DEFAULT_STRIDE == config.DEFAULT_STRIDE
     assert loop.DEFAULT_LR == config.DEFAULT_LR
     options = loop.TrainOptions()
-    for field in ("epochs", "batch_size", "optimizer", "seed", "max_steps"):
+    for field in ("epochs", "batch_size", "optimizer", "seed", "max_steps", "precision"):
         assert getattr(options, field) == getattr(config.TRAIN, field), field
     commands = typer.main.get_command(app).commands
     defaults = {p.name: p.default for p in commands["train"].params}
-    for field in ("epochs", "batch_size", "seed", "max_steps", "stride", "hidden", "layers", "mixtures", "window_mixtures"):
+    for field in ("epochs", "batch_size", "seed", "max_steps", "stride", "hidden", "layers", "mixtures", "window_mixtures",
+                  "precision"):
         assert defaults[field] == getattr(config.TRAIN, field), field
     assert {p.name: p.default for p in commands["inspect"].params}["bias"] == config.DEFAULT_BIAS
 

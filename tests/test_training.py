@@ -367,9 +367,9 @@ def test_bf16_autocast_trains(kind, tiny_dataset, tmp_path):
 
 
 def test_precision_auto_follows_the_hardware(monkeypatch):
-    """auto is bf16 exactly where bf16_pays; fp32 and bf16 are what they say; the default is fp32."""
+    """auto is bf16 exactly where bf16_pays; fp32 and bf16 are what they say; the default is auto."""
     cpu = torch.device("cpu")
-    assert TrainOptions().precision == "fp32"
+    assert TrainOptions().precision == "auto"
     assert loop.autocast_dtype("fp32", cpu) is None and loop.autocast_dtype("bf16", cpu) is torch.bfloat16
     for pays in (True, False):
         monkeypatch.setattr(loop, "bf16_pays", lambda device: pays)

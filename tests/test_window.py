@@ -149,11 +149,9 @@ def test_synthesis_chunks_with_carried_state_equal_one_call():
 
 
 def count_lstm_calls(net, *inputs) -> int:
-    """nn.LSTM calls of a forward pass without gradients (training runs each layer as LayerLoop)."""
     calls = []
     handles = [m.register_forward_hook(lambda *_: calls.append(1)) for m in net.modules() if isinstance(m, torch.nn.LSTM)]
-    with torch.no_grad():
-        net(*inputs)
+    net(*inputs)
     for handle in handles:
         handle.remove()
     return len(calls)
@@ -339,9 +337,7 @@ def test_fused_network_gradients_equal_the_reference_in_training():
 
 def test_fused_network_under_bf16_autocast_is_close_to_the_reference():
     """Under bf16 autocast the fused loop's recurrent products are bf16, its state float32;
-    the loss and the gradients stay near the reference's (which rounds more: its gates are bf16).
-    bf16 rounding moves this deliberately sharp network's loss (outputs x30) by a few percent
-    either way (measured 0.4-3.3% between the two loops over three seeds), hence 5%."""
+    the loss and the gradients stay near the reference's (which rounds more: its gates are bf16)."""
     fused, reference = synthesis_pair()
     batch = padded_batch(A)
     out = []
@@ -351,7 +347,7 @@ def test_fused_network_under_bf16_autocast_is_close_to_the_reference():
         loss.backward()
         out.append((float(loss.detach()), torch.cat([p.grad.flatten() for p in net.parameters()])))
     (loss_a, grad_a), (loss_b, grad_b) = out
-    assert loss_a == pytest.approx(loss_b, rel=5e-2)
+    assert loss_a == pytest.approx(loss_b, rel=2e-2)
     assert torch.isfinite(grad_a).all()
     cosine = torch.nn.functional.cosine_similarity(grad_a, grad_b, dim=0)
     assert cosine > 0.99, float(cosine)

@@ -81,8 +81,9 @@ def train(
     stride: Annotated[int, ranged("stride", help="Keep every N-th point of each stroke (1: the paper's full rate).", rich_help_panel=RUN)] = D.stride,
     threads: Annotated[Optional[int], ranged("threads", help="CPU threads for torch \\[default: every core but one, at least 1; see docs/performance.md].", rich_help_panel=RUN, show_default=False)] = None,
     precision: Annotated[Precision, typer.Option(
-        help="fp32; bf16 (autocast for the LSTM products); auto: bf16 on CPUs with AVX-512 BF16 or AMX and CUDA 8.0+.",
-        rich_help_panel=RUN)] = Precision.fp32,
+        help="auto: bf16 on CPUs with AVX-512 BF16 or AMX and CUDA 8.0+, else fp32; fp32; bf16 (autocast for "
+             "the LSTM products; its loss matched fp32's, docs/performance.md).",
+        rich_help_panel=RUN)] = Precision(D.precision),
     bf16: Annotated[bool, typer.Option("--bf16", help="The same as --precision bf16 (kept for old scripts).", rich_help_panel=RUN)] = False,
     alphabet: Annotated[AlphabetKind, typer.Option(
         help="data: the characters seen 25 times or more in the training texts; ascii: every printable ASCII "

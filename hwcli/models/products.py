@@ -1,11 +1,12 @@
-"""Matrix products of the training loops on oneDNN's kernels (CPU, float32 and bfloat16).
+"""Matrix products of the window's training loop on oneDNN's kernels (CPU, float32 and bfloat16).
 
 In float32 torch.mm on a CPU is MKL's sgemm, and on AMD CPUs MKL runs its AVX2
 code: measured on our AVX-512 EPYC, one core, 75-93 GFLOP/s against 130-206 for
 oneDNN's linear on the same products (docs/performance.md). In bfloat16 torch
-already calls oneDNN. WindowLoop and LayerLoop, whose products are most of a
-training iteration, use these; autograd's own products (the output layer) stay
-torch's. Other devices and dtypes (CUDA, the tests' float64) take torch.mm.
+already calls oneDNN. WindowLoop (hwcli/models/window.py) uses these; the
+upper layers are nn.LSTM, oneDNN's own LSTM kernel on CPUs, and autograd's
+products stay torch's. Other devices and dtypes (CUDA, the tests' float64)
+take torch.mm.
 """
 
 from __future__ import annotations
@@ -30,11 +31,6 @@ def _linear(a: Tensor, weight: Tensor) -> Tensor:
 def mm(a: Tensor, b: Tensor) -> Tensor:
     """a @ b for 2-D a and b of one dtype."""
     return _linear(a, b.t()) if _on_onednn(a, b) else torch.mm(a, b)
-
-
-def add_product_(out: Tensor, a: Tensor, w: Tensor) -> Tensor:
-    """out += a @ w in place, the product in w's dtype (bf16 products accumulate in float32 and round once)."""
-    return out.add_(mm(a.to(w.dtype), w))
 
 
 class StepProduct:

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import torch
 from torch import Tensor, nn
 
-from hwcli.models.lstm import cell_backward, cell_forward, clip_gradient, init_forget_bias, lstm_cell
+from hwcli.models.lstm import clip_gradient, init_forget_bias, lstm_cell
 from hwcli.models.products import StepProduct, mm
 
 
@@ -141,7 +141,7 @@ class WindowLoop(torch.autograd.Function):
         recurrent = StepProduct(w_product, B)
         for t in range(T):
             gates = torch.add(gates_x[t], recurrent(buf.hw[t]), out=buf.acts[t])  # [h_{t-1}, w_{t-1}] (eq. 52)
-            h = cell_forward(gates, buf.cs[t], buf.cs[t + 1], buf.tanh_c[t], buf.hw[t + 1, :, :H])
+            h = _cell_forward(gates, buf.cs[t], buf.cs[t + 1], buf.tanh_c[t], buf.hw[t + 1, :, :H])
             alpha, beta, kappa_step = torch.addmm(b_window, h, w_window_t, out=buf.e[t]).exp_().chunk(3, 1)  # eqs. 48-50
             kappa = torch.add(buf.kappas[t], kappa_step, out=buf.kappas[t + 1])  # eq. 51
             terms = _window_terms(beta, kappa, positions, buf.distance[t], buf.terms[t])
@@ -172,7 +172,7 @@ class WindowLoop(torch.autograd.Function):
                 d_h = torch.addmm(grad_h[t] + d_hw[:, :H], d_e[t], w_window)  # everything that reaches h^1_t
                 if clip > 0:
                     d_h.clamp_(-clip, clip)
-                d_c = cell_backward(d_h, d_c, buf.acts[t], buf.cs[t], buf.tanh_c[t], d_gates[t])
+                d_c = _cell_backward(d_h, d_c, buf.acts[t], buf.cs[t], buf.tanh_c[t], d_gates[t])
                 d_hw = recurrent(d_gates[t])
             flat = lambda x: x.reshape(-1, x.shape[-1])  # noqa: E731  (T, B, n) -> (T B, n)
             d_recurrent = mm(flat(d_gates).t().to(w_recurrent.dtype), flat(buf.hw[:-1]).to(w_recurrent.dtype))
@@ -199,6 +199,31 @@ def _buffers(gates_x: Tensor, text: Tensor, K: int) -> SimpleNamespace:
 
 def _positions(text: Tensor) -> Tensor:
     return torch.arange(1, text.shape[1] + 1, device=text.device, dtype=text.dtype)  # u = 1..U
+
+
+def _cell_forward(gates: Tensor, c_prev: Tensor, c_out: Tensor, tanh_out: Tensor, h_out: Tensor) -> Tensor:
+    """The LSTM cell (eqs. 7-11, no peepholes) in place: gates (B, 4H) become i, f, g, o; writes c_t, tanh c_t, h_t."""
+    H = c_prev.shape[1]
+    gates[:, : 2 * H].sigmoid_()
+    gates[:, 2 * H : 3 * H].tanh_()
+    gates[:, 3 * H :].sigmoid_()
+    i, f, g, o = gates.chunk(4, 1)
+    torch.mul(f, c_prev, out=c_out).addcmul_(i, g)  # eq. 9
+    torch.tanh(c_out, out=tanh_out)
+    return torch.mul(o, tanh_out, out=h_out)  # eq. 11
+
+
+def _cell_backward(d_h: Tensor, d_c: Tensor, acts: Tensor, c_prev: Tensor, tanh_c: Tensor, d_gates: Tensor) -> Tensor:
+    """Back through one LSTM cell: writes d(pre-activations) (B, 4H) into d_gates, returns d c_{t-1}."""
+    H = c_prev.shape[1]
+    i, f, g, o = acts.chunk(4, 1)
+    d_c = d_c + d_h * o * (1 - tanh_c * tanh_c)  # h = o tanh(c)
+    derivative = torch.addcmul(acts, acts, acts, value=-1.0)  # sigmoid' = a (1 - a) for i, f, o
+    derivative[:, 2 * H : 3 * H] = 1 - g * g  # tanh' = 1 - g^2
+    d_acts = torch.cat([d_c * g, d_c * c_prev, d_c * i, d_h * tanh_c], 1)  # d i, d f, d g, d o (eq. 9, 11)
+    d_c_prev = d_c * f
+    torch.mul(d_acts, derivative, out=d_gates)
+    return d_c_prev
 
 
 def _window_terms(beta: Tensor, kappa: Tensor, positions: Tensor, distance: Tensor, terms: Tensor) -> Tensor:
