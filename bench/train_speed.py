@@ -20,7 +20,9 @@ ratios stay meaningful.
 
 Peak memory: the high-water resident set (VmHWM) of a fresh process that
 runs one synthesis training iteration on 1,200-step lines (the longest lines
-of IAM-OnDB at the paper's rate), fused loop and autograd loop.
+of IAM-OnDB at the paper's rate), fused loop and autograd loop (and with
+`--bf16` the fused loop under bfloat16 autocast, training's default on CPUs
+that have it).
 
 Every variant runs with malloc reusing freed memory, as `hw train` does
 (hwcli/training/memory.py); `--fresh-pages` measures without it.
@@ -206,9 +208,10 @@ def peak_memory_run(sizes: dict, device, reference: bool) -> dict:
     return result
 
 
-def peak_memory(sizes: dict, device, quick: bool, reference: bool, fresh_pages: bool) -> dict:
+def peak_memory(sizes: dict, device, quick: bool, reference: bool, fresh_pages: bool, bf16: bool) -> dict:
     child = [sys.executable, __file__, "--peak-only", "--device", device.type, "--threads", str(torch.get_num_threads())]
     child += ["--fresh-pages"] if fresh_pages else []
+    child += ["--bf16"] if bf16 else []
     child += ["--quick"] if quick else []
     child += ["--peak-reference"] if reference else []
     for key in ("hidden", "layers", "batch", "chars", "peak_steps"):
@@ -242,7 +245,7 @@ def main() -> None:
     for key in ("hidden", "layers", "batch", "steps", "chars", "rounds", "peak_steps"):
         if getattr(args, key) is not None:
             sizes[key] = getattr(args, key)
-    sizes["bf16"] = False
+    sizes["bf16"] = args.peak_only and args.bf16  # the peak-memory child's own precision
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)  # as training does (hwcli.training.session)
@@ -275,8 +278,9 @@ def main() -> None:
         result["fused_over_autograd_loop_bf16"] = round(result["synthesis_bf16"] / result["synthesis_autograd_loop_bf16"], 2)
     result["naive_max_abs_difference"] = naive_difference(synthesis, device)
     del variants
-    for name, reference in (("fused", False), ("autograd_loop", True)):
-        peak = peak_memory(sizes, device, args.quick, reference, args.fresh_pages)
+    peaks = [("fused", False, False), ("autograd_loop", True, False)] + ([("fused_bf16", False, True)] if args.bf16 else [])
+    for name, reference, bf16 in peaks:
+        peak = peak_memory(sizes, device, args.quick, reference, args.fresh_pages, bf16)
         result.update({f"{key}_{sizes['peak_steps']}_steps_{name}": value for key, value in peak.items()})
 
     result.update(

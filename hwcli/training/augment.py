@@ -27,7 +27,7 @@ from hwcli.data.ink import offsets_to_strokes, resample, strokes_to_offsets
 
 RARE_TARGET = 100  # a character seen n times: each line holding it is used about RARE_TARGET / n times
 MAX_COPIES = 20  # no single line more often than this in an epoch
-GLYPH_LINES = 40  # lines with a glyph set in, per character seen fewer than MIN_CHAR_COUNT times
+GLYPH_LINES = 80  # lines with a glyph set in, per character seen fewer than MIN_CHAR_COUNT times (40 learnt too little)
 WORD_GAP = 0.6  # x-heights of blank between words
 GLUED_GAP = 0.15  # x-heights between a glyph and the word it is glued to ("50%")
 JITTER = 0.02  # x-heights: the standard deviation of the smoothed wobble added to a glyph's points
