@@ -114,7 +114,11 @@ PAPER = dict(hidden=400, layers=3, mixtures=20, window_mixtures=10)
 
 
 def options(batch, bf16, max_steps):
-    low = ({"precision": "bf16"} if "precision" in fields else {"bf16": True}) if bf16 else {}
+    # Say float32 too: the default precision (auto) is bf16 on CUDA 8.0+.
+    if "precision" in fields:
+        low = {"precision": "bf16" if bf16 else "fp32"}
+    else:
+        low = {"bf16": True} if bf16 else {}
     return TrainOptions(epochs=10_000, batch_size=batch, max_steps=max_steps, save_every_s=1e9, **low)
 
 

@@ -9,7 +9,8 @@ FAULTS = """
 import resource, sys, torch
 from hwcli.training.memory import keep_freed_memory
 took = keep_freed_memory() if sys.argv[1] == "keep" else None
-torch.ones(16 * 2**20).sum()  # 64 MB: above glibc's mmap threshold
+for _ in range(5):  # 64 MB tensors, above glibc's mmap threshold; the heap settles meanwhile
+    torch.ones(16 * 2**20).sum()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(10):
     torch.ones(16 * 2**20).sum()
@@ -29,4 +30,4 @@ def test_freed_memory_is_reused_instead_of_faulted_in_again():
     pages = 10 * 64 * 2**20 // 4096  # what ten fresh 64 MB tensors fault in at 4 KB a page
     assert took == "True"
     assert fresh > pages // 2  # without it every tensor is a fresh mmap
-    assert kept < pages // 4  # measured: one or two tensors' worth while the heap settles
+    assert kept < pages // 10  # measured: 0-2 tensors' worth
