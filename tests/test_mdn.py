@@ -174,3 +174,15 @@ def test_sample_is_reproducible_with_a_generator():
     a = sample_mixture(y, 1, 0.0, np.random.default_rng(7))
     b = sample_mixture(y, 1, 0.0, np.random.default_rng(7))
     np.testing.assert_array_equal(a, b)
+
+
+def test_layers_to_output_equals_the_linear_layer_on_the_concatenation():
+    """Eq. 17: y_hat = W [h^1 | h^2 | h^3] + b, here one product per layer, against numpy."""
+    torch.manual_seed(0)
+    output = torch.nn.Linear(3 * 5, mdn.output_size(2))
+    hs = [torch.randn(2, 7, 5) for _ in range(3)]
+    got = mdn.layers_to_output(output, hs)
+    stacked = np.concatenate([h.numpy() for h in hs], axis=-1)
+    want = stacked @ output.weight.detach().numpy().T + output.bias.detach().numpy()
+    assert got.shape == (2, 7, mdn.output_size(2))
+    np.testing.assert_allclose(got.detach().numpy(), want, rtol=0, atol=1e-5)

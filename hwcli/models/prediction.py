@@ -46,4 +46,4 @@ class PredictionNetwork(nn.Module):
     def forward(self, x: Tensor, text: Tensor | None = None, state=None, return_phi: bool = False, grad_clip: float = 0.0):
         """x (B, T, 3) normalised offsets -> y_hat (B, T, 1+6M), state, None. `text` is ignored."""
         hs, state = self.lstm(x, None, state, grad_clip)
-        return self.output(torch.cat(hs, dim=-1)), state, None
+        return mdn.layers_to_output(self.output, hs), state, None

@@ -57,5 +57,5 @@ class SynthesisNetwork(nn.Module):
         window_state, upper_state = (None, None) if state is None else state
         h1, w, window_state, phi = self.window_layer(x, text, window_state, return_phi, grad_clip)
         hs, upper_state = self.upper(torch.cat([x, w], dim=-1), h1, upper_state, grad_clip)
-        y_hat = self.output(torch.cat([h1, *hs], dim=-1))
+        y_hat = mdn.layers_to_output(self.output, [h1, *hs])
         return y_hat, (window_state, upper_state), phi
