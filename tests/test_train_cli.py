@@ -92,6 +92,18 @@ def test_resume_takes_every_option_from_the_checkpoint(tiny_dataset, hw_home):
     assert checkpoint["training"]["options"]["batch_size"] == 8 and checkpoint["training"]["state"]["global_step"] == 3
 
 
+def test_resume_keeps_the_runs_precision_unless_one_is_given(tiny_dataset, hw_home):
+    """The default precision is auto, yet a run started in bf16 goes on in bf16 when resumed
+    without the flag (the test suite's auto means float32), and a given one takes over."""
+    options = lambda: ckpt.read(hw_home / "models" / "prediction" / "last.pt")["training"]["options"]  # noqa: E731
+    assert_ok(hw("train", "prediction", "--data", tiny_dataset, *TINY, "--precision", "bf16", "--max-steps", "1"))
+    assert options()["precision"] == "bf16"
+    assert_ok(hw("train", "prediction", "--resume", "--max-steps", "2"))
+    assert options()["precision"] == "bf16"
+    assert_ok(hw("train", "prediction", "--resume", "--max-steps", "3", "--precision", "fp32"))
+    assert options()["precision"] == "fp32"
+
+
 def test_every_ascii_character_warm_started_from_a_model(tiny_dataset, hw_home):
     """--alphabet ascii --init-from: the new network has a class for every printable character, the
     old one's sizes, stride and normalisation, and a resume keeps all of it."""

@@ -125,8 +125,12 @@ def train(
         if given:
             flags = ", ".join(p.opts[0] for p in given)
             notes.append(f"--resume: {flags} ignored; {name} goes on with the options it was trained with")
+    # A resumed run keeps its own precision unless one is given (as it keeps its rate).
+    given_precision = bf16 or ctx.get_parameter_source("precision") in (ParameterSource.COMMANDLINE,
+                                                                         ParameterSource.ENVIRONMENT)
+    chosen = "bf16" if bf16 else precision.value if given_precision or not resume else None
     options = TrainOptions(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer.value, seed=seed,
-                           max_steps=max_steps, precision="bf16" if bf16 else precision.value)
+                           max_steps=max_steps, precision=chosen)
     init_path = None
     if init_from is not None and not resume:
         init_path = store.find(init_from).path

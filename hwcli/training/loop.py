@@ -30,7 +30,8 @@ class TrainOptions:
     seed: int = 0
     max_steps: int = 0  # stop after this many optimiser steps in all (0: no limit)
     save_every_s: float = 120.0  # last.pt at least this often
-    precision: str = "auto"  # "auto" (bf16 where it pays), "fp32" or "bf16" (autocast for the LSTM products)
+    precision: str | None = "auto"  # "auto" (bf16 where it pays), "fp32", "bf16" (autocast for the LSTM
+    # products); None: on resume the run's own, else "auto"
 
 
 @dataclass

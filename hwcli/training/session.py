@@ -68,8 +68,10 @@ def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: Tr
         saved = previous["training"].get("options") or {}
         known = {f.name for f in fields(TrainOptions)}
         kept = {k: v for k, v in saved.items() if k in known and k not in RESUME_MAY_CHANGE}
-        # A rate given with --resume takes over (say, a lower one to finish); else the run keeps its own.
-        options = replace(options, **kept, lr=options.lr or saved.get("lr") or DEFAULT_LR)
+        # A rate or precision given with --resume takes over (say, a lower rate to finish); else the
+        # run keeps its own.
+        options = replace(options, **kept, lr=options.lr or saved.get("lr") or DEFAULT_LR,
+                          precision=options.precision or saved.get("precision") or TrainOptions.precision)
         stride = previous["training"]["data"]["stride"]
         min_char_count = previous["training"]["data"]["min_char_count"]
         alphabet = previous["training"]["data"].get("alphabet", "data")
@@ -77,7 +79,7 @@ def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: Tr
     elif last_path.exists():
         raise UsageError(f"a model already exists at {model_dir}; use --resume to continue it or another --name")
     else:
-        options = replace(options, lr=options.lr or DEFAULT_LR)
+        options = replace(options, lr=options.lr or DEFAULT_LR, precision=options.precision or TrainOptions.precision)
     if kind != "synthesis" and alphabet != "data":
         raise UsageError("--alphabet is for synthesis networks; a prediction network reads no text")
     initial = None
