@@ -46,6 +46,13 @@ class AlphabetKind(str, Enum):
 RESUME_MAY_CHANGE = {"network", "name", "resume", "epochs", "max_steps", "lr", "device", "threads", "precision", "bf16"}
 
 
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether the user set option `name` (on the command line or through its environment variable)."""
+    from typer._click.core import ParameterSource
+
+    return ctx.get_parameter_source(name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+
+
 def training_threads() -> int:
     """torch's thread count for training when --threads is not given: every core this process may
     use but one, and at least one. Spread over every core, the small per-step products of
@@ -120,15 +127,14 @@ def train(
         raise UsageError(f"--name {name!r}: use letters, digits, '-', '_' and '.' only, not starting with '.'")
     notes = []
     if resume:  # the checkpoint knows the rest: say (once it is read) which options given here it does not use
-        given = [p for p in ctx.command.params if p.name not in RESUME_MAY_CHANGE
-                 and ctx.get_parameter_source(p.name) in (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)]
+        given = [p for p in ctx.command.params if p.name not in RESUME_MAY_CHANGE and _given(ctx, p.name)]
         if given:
             flags = ", ".join(p.opts[0] for p in given)
             notes.append(f"--resume: {flags} ignored; {name} goes on with the options it was trained with")
     # A resumed run keeps its own precision unless one is given (as it keeps its rate).
-    given_precision = bf16 or ctx.get_parameter_source("precision") in (ParameterSource.COMMANDLINE,
-                                                                         ParameterSource.ENVIRONMENT)
-    chosen = "bf16" if bf16 else precision.value if given_precision or not resume else None
+    chosen = "bf16" if bf16 else precision.value
+    if resume and not (bf16 or _given(ctx, "precision")):
+        chosen = None
     options = TrainOptions(epochs=epochs, batch_size=batch_size, lr=lr, optimizer=optimizer.value, seed=seed,
                            max_steps=max_steps, precision=chosen)
     init_path = None

@@ -45,9 +45,9 @@ def ink_scale(dataset_path: Path, stride: int, lines: int = 2000) -> dict:
 
 def builtin_style(name: str) -> str:
     """`name` if it is a built-in style (a file in the package's styles folder), else UsageError."""
-    if not (paths.styles_dir() / f"{name}.json").is_file():
-        known = ", ".join(paths.builtin_style_names()) or "none"
-        raise UsageError(f"no built-in style {name!r} (built-in: {known})")
+    known = paths.builtin_style_names()
+    if name not in known:
+        raise UsageError(f"no built-in style {name!r} (built-in: {', '.join(known) or 'none'})")
     return name
 
 

@@ -55,8 +55,9 @@ class SkipLSTM(nn.Module):
         # Under autocast the LSTM reads its input in the autocast dtype: join the parts in it, so
         # that no float32 concatenation is made only to be cast.
         dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else side.dtype
+        side = side.to(dtype)
         for n, layer in enumerate(self.layers):
-            inp = side.to(dtype) if h is None else torch.cat([side.to(dtype), h.to(dtype)], dim=-1)
+            inp = side if h is None else torch.cat([side, h.to(dtype)], dim=-1)
             h, final = layer(inp, None if state is None else state[n])
             h = clip_gradient(h, grad_clip)
             outputs.append(h)
