@@ -11,7 +11,8 @@ import numpy as np
 
 from hwcli.data.ink import offsets_to_strokes
 from hwcli.errors import UsageError
-from hwcli.generate.sampler import DEFAULT_BIAS
+from hwcli.generate import likeness
+from hwcli.generate.sampler import DEFAULT_BIAS, write_lines
 
 
 @dataclass
@@ -41,12 +42,13 @@ class Page:
 
 def write_page(text: str, model_name: str | None = None, bias: float = DEFAULT_BIAS, seed: int | None = None,
                style: str | None = None, style_text: str | None = None, width: int = 50,
-               line_spacing: float = 3.0, substitute: bool = True, model=None) -> Page:
+               line_spacing: float = 3.0, substitute: bool = True, model=None, match_style: bool = True) -> Page:
     """Sample `text` as handwriting. Validates everything before the model runs.
 
     Characters the model lacks are substituted (é -> e) or, when printable ASCII, drawn from
     the glyph font in the writer's size and slant (Page.glyphs names them); `substitute`
-    False (--strict) refuses both."""
+    False (--strict) refuses both. With a style, the lines take its slant and letter width
+    (likeness.py) unless `match_style` is False."""
     from hwcli.data.alphabet import Alphabet
     from hwcli.render.layout import place_lines, wrap_text
 
@@ -71,14 +73,19 @@ def write_page(text: str, model_name: str | None = None, bias: float = DEFAULT_B
     from hwcli.generate.priming import prime_for
 
     prime = prime_for(style, model, style_text)
-    from hwcli.generate.sampler import write_lines
+    hand = likeness.measure([prime.offsets], [prime.text]) if prime is not None and match_style else None
+
+    def sample(texts: list[str]):
+        result = write_lines(model, texts, bias=bias, seed=seed, prime=prime)
+        result.lines = likeness.match(result.lines, texts, hand)
+        return result
 
     written = [line for line in lines if line]
     drawn = sorted({c for line in lines for c in alphabet.missing(line)})
     if drawn:  # some characters come from the glyph font: pieces of ink and glyphs, set along each line
-        result, line_offsets, redrawn = _write_with_glyphs(model, alphabet, lines, bias, seed, prime)
+        result, line_offsets, redrawn = _write_with_glyphs(alphabet, lines, sample)
     else:
-        result = write_lines(model, written, bias=bias, seed=seed, prime=prime) if written else None
+        result = sample(written) if written else None
         inks = iter(result.lines if result else ())
         line_offsets = [next(inks) if line else np.zeros((0, 3), np.float32) for line in lines]
         redrawn = []
@@ -133,15 +140,14 @@ def split_pieces(line: str, known: str) -> list[tuple[str, str]]:
     return pieces
 
 
-def _write_with_glyphs(model, alphabet, lines: list[str], bias, seed, prime):
+def _write_with_glyphs(alphabet, lines: list[str], sample):
     """Lines holding characters the model lacks: every run of characters it knows is sampled,
-    all runs of the page as one batch (one seed, one prime: one hand); the glyphs are drawn in
+    all runs of the page as one batch by `sample(texts)` (one seed, one prime: one hand); the glyphs are drawn in
     the size, slant and width measured from that ink, and the pieces set along the baseline.
     A piece whose ink is a mere dot is drawn from the font as well.
     Returns (the sampler's result, stroke-3 offsets per line, the characters so redrawn)."""
     from hwcli.data.ink import strokes_to_offsets
     from hwcli.generate import glyphs
-    from hwcli.generate.sampler import write_lines
     from hwcli.render.layout import level
 
     font = glyphs.load()
@@ -150,7 +156,7 @@ def _write_with_glyphs(model, alphabet, lines: list[str], bias, seed, prime):
     shown = len(texts)
     if not texts:
         texts = [REFERENCE_TEXT if not alphabet.missing(REFERENCE_TEXT) else alphabet.chars.replace(" ", "")[-8:]]
-    result = write_lines(model, texts, bias=bias, seed=seed, prime=prime)
+    result = sample(texts)
     inks = [level(strokes) if (strokes := offsets_to_strokes(o)) else [] for o in result.lines]
     writer = glyphs.measure_writer(list(zip(inks, texts)), font) or glyphs.Writer(1.0)
 
