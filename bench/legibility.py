@@ -29,12 +29,13 @@ ROOT = Path(__file__).resolve().parents[1]
 JUDGE = ROOT.parent / "shared" / "tools" / "legibility" / "judge.py"
 
 
-def write_all(sentences: list[str], out: Path, bias: float, model: str | None, style: str | None) -> list[dict]:
+def write_all(sentences: list[str], out: Path, bias: float, model: str | None, style: str | None,
+              extra: tuple[str, ...] = ()) -> list[dict]:
     runner = CliRunner()
     manifest = []
     for i, sentence in enumerate(sentences):
         svg = out / f"{i:03d}.svg"
-        args = ["write", sentence, "-o", str(svg), "--bias", str(bias), "--seed", str(i)]
+        args = ["write", sentence, "-o", str(svg), "--bias", str(bias), "--seed", str(i), *extra]
         if model:
             args += ["--model", model]
         if style:
@@ -97,6 +98,7 @@ def main() -> None:
     parser.add_argument("--sentences", type=Path, default=ROOT / "bench" / "sentences.txt",
                         help="one sentence a line [default: bench/sentences.txt]")
     parser.add_argument("--per-char", action="store_true", help="the judge's readings per character")
+    parser.add_argument("--no-match", action="store_true", help="as hw write --no-match: the model's own slant and widths")
     parser.add_argument("--quick", action="store_true", help="2 sentences, one bias: a check that it runs")
     args = parser.parse_args()
     if args.quick:
@@ -111,11 +113,11 @@ def main() -> None:
         out = base / f"bias-{bias}"
         out.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        manifest = write_all(sentences, out, bias, args.model, args.style)
+        manifest = write_all(sentences, out, bias, args.model, args.style, ("--no-match",) if args.no_match else ())
         written = time.perf_counter() - started
         judged = judge(manifest, out)
         extra = {"per_char": per_char(judged["items"])} if args.per_char else {}
-        print(json.dumps({"bias": bias, "style": args.style, "sentences": len(sentences), "write_seconds": round(written, 1),
+        print(json.dumps({"bias": bias, "style": args.style, "match": not args.no_match, "sentences": len(sentences), "write_seconds": round(written, 1),
                           **judged["summary"], "svgs": str(out), **extra}))
 
 

@@ -33,11 +33,9 @@ from hwcli.data import dataset  # noqa: E402
 from hwcli.data.alphabet import Alphabet  # noqa: E402
 from hwcli.data.ink import offsets_to_strokes  # noqa: E402
 from hwcli.generate.page import write_page  # noqa: E402
-from hwcli.generate.priming import load_prime  # noqa: E402
-from hwcli.training import adapt  # noqa: E402
 from hwcli.models import store  # noqa: E402
 
-MATCHED = ("slant", "width_per_char")  # the figures hwcli/generate/likeness.py sets to the style's
+MATCHED = ("slant", "width_per_char", "ascender", "descender")  # the figures generate/likeness.py sets to the style's
 ROOT = Path(__file__).resolve().parents[1]
 JUDGE_DIR = ROOT.parent / "shared" / "tools" / "legibility"
 SENTENCES = ROOT / "bench" / "priming_sentences.txt"
@@ -86,10 +84,6 @@ def main() -> None:
     parser.add_argument("--model")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--pictures", type=Path, help="write each writer's own line and the output as SVGs here")
-    parser.add_argument("--adapt", type=int, default=0, metavar="STEPS",
-                        help="fine-tune a copy of the model on each writer's line first (hwcli/training/adapt.py)")
-    parser.add_argument("--adapt-lr", type=float)
-    parser.add_argument("--adapt-tuned", default=None, help="comma-separated parameter prefixes that learn")
     parser.add_argument("--no-match", action="store_true", help="leave out the slant and width matching (likeness.py)")
     parser.add_argument("--quick", action="store_true", help="4 writers, 1 sentence: a smoke test")
     args = parser.parse_args()
@@ -114,20 +108,13 @@ def main() -> None:
 
     judge = Judge()
     started = time.perf_counter()
-    rows, outputs, notes, adapt_seconds = [], {}, 0, []
+    rows, outputs, notes = [], {}, 0
     for k, (form, i) in enumerate(writers.items()):
         own = offsets_to_strokes(data.line(i))
         ink_file = out / "ink" / f"{form}.json"
         save_user_ink(ink_file, own, str(data.texts[i]))
         texts = [sentences[(k * args.sentences + j) % len(sentences)] for j in range(args.sentences)]
-        writer_model = model
-        if args.adapt:
-            tuned = tuple(args.adapt_tuned.split(",")) if args.adapt_tuned else adapt.TUNED
-            t0 = time.perf_counter()
-            writer_model = adapt.adapt(model, [load_prime(str(ink_file), model)], steps=args.adapt,
-                                       lr=args.adapt_lr or adapt.ADAPT_LR, tuned=tuned)
-            adapt_seconds.append(time.perf_counter() - t0)
-        page = write_page("\n".join(texts), model=writer_model, style=str(ink_file), seed=k, width=200,
+        page = write_page("\n".join(texts), model=model, style=str(ink_file), seed=k, width=200,
                           match_style=not args.no_match)
         notes += page.style_mismatch is not None
         inks = [offsets_to_strokes(o) for o in page.line_offsets]
@@ -163,8 +150,7 @@ def main() -> None:
         "median_rank_real_line_unmatched_figures": float(np.median([r["real_line_rank_unmatched_figures"] for r in rows])),
         "style_matching": not args.no_match,
         "chance_rank": (len(profiles) + 1) / 2, "features": list(NAMES),
-        "mismatch_notes": notes, "write_seconds": round(seconds, 1),
-        "adapt_steps": args.adapt, "adapt_seconds_median": round(float(np.median(adapt_seconds)), 1) if adapt_seconds else None, "out": str(out),
+        "mismatch_notes": notes, "write_seconds": round(seconds, 1), "out": str(out),
     }
     (out / "priming.json").write_text(json.dumps({"summary": summary, "writers": rows}, indent=1))
     print(json.dumps(summary))

@@ -1,38 +1,70 @@
-"""Matching the writer's slant and letter width (issue #14): priming carries a hand's letter
-forms only loosely, so after sampling, the written lines are sheared and widened to the slant
-and width measured on the style's own ink.
+"""Matching the writer's slant, letter width and ascender and descender reach (issue #14):
+priming carries a hand's letter forms only loosely, so after sampling, the written lines are
+sheared, widened and stretched above and below the body to the figures measured on the
+style's own ink.
 
-Both hands are measured alike (glyphs.measure_writer: the length-weighted slant of upright
-strokes, and the ink's width against the same text set in the glyph font at equal height),
-and the change is the linear map
+Both hands are measured alike: slant and width by glyphs.measure_writer (the length-weighted
+slant of upright strokes; the ink's width, with the slant taken out, against the same text
+set in the glyph font at equal height), the reach by percentiles of y on each line, relative to its body (the 10-90%
+range). The slant and width change is the linear map
 
-    x' = k * (x - s_out * y) + s_style * y,    y' = y,    k = width_style / width_out
+    x' = k * (x - s_out * y) + s_style * y,    k = width_style / width_out
 
-which takes out the output's slant, scales its widths and puts in the style's slant. It is
-linear, so it applies to stroke-3 offsets as they are; heights and pen lifts are untouched.
+(it takes out the output's slant, scales its widths, puts in the style's), and the reach
+change moves only points above the body's top or below its bottom, scaled away from it.
+Pen lifts, the order of points and the body of the letters are untouched.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from hwcli.data.ink import offsets_to_strokes
+from hwcli.data.ink import offsets_to_strokes, strokes_to_offsets
 from hwcli.generate import glyphs
 from hwcli.render.layout import level
 
-# The width change is held within this factor either way: a width measured wrongly (a line of
-# capitals, a lone word) must not squash or stretch the writing past legibility.
+# Each change is held within these factors: a figure measured wrongly (a line of capitals, a
+# lone word) must not squash or stretch the writing past legibility.
 WIDTH_RANGE = (0.75, 1.33)
+REACH_RANGE = (0.67, 1.5)
+BODY = (10, 90)  # percentiles of y: the body of the letters
+REACH = (2, 98)  # percentiles of y: how far descenders and ascenders go
 
 
-def measure(lines: list[np.ndarray], texts: list[str]) -> glyphs.Writer | None:
-    """One hand's slant and width from stroke-3 lines (y up) and their texts (None: too little ink)."""
+@dataclass(frozen=True)
+class Hand:
+    writer: glyphs.Writer  # slant and width
+    ascender: float  # (p98 - p90) / body
+    descender: float  # (p10 - p2) / body
+
+
+def _reach(strokes: list[np.ndarray]) -> tuple[float, float, float, float] | None:
+    """(p2, p10, p90, p98) of a line's y, or None for a flat line."""
+    y = np.concatenate(strokes)[:, 1]
+    low, bottom, top, high = np.percentile(y, [REACH[0], BODY[0], BODY[1], REACH[1]])
+    return (low, bottom, top, high) if top > bottom else None
+
+
+def measure(lines: list[np.ndarray], texts: list[str]) -> Hand | None:
+    """One hand's figures from stroke-3 lines (y up) and their texts (None: too little ink)."""
     pieces = [(level(strokes), text) for offsets, text in zip(lines, texts)
               if len(offsets) > 1 and (strokes := offsets_to_strokes(offsets))]
-    chars = sum(len(t.replace(" ", "")) for _, t in pieces)
-    if chars < glyphs.MIN_CHARS:
+    if sum(len(t.replace(" ", "")) for _, t in pieces) < glyphs.MIN_CHARS:
         return None
-    return glyphs.measure_writer(pieces)
+    reaches = [r for strokes, _ in pieces if (r := _reach(strokes))]
+    if not reaches:
+        return None
+    low, bottom, top, high = np.array(reaches).T
+    body = top - bottom
+    slanted = glyphs.measure_writer(pieces)
+    # The width is measured upright: a slant widens a line by its height, and the map below
+    # scales the widths after taking the slant out.
+    upright = [([s @ np.array([[1.0, 0.0], [-slanted.slant, 1.0]]) for s in strokes], text) for strokes, text in pieces]
+    width = glyphs.measure_writer(upright).x_scale
+    return Hand(glyphs.Writer(slanted.x_height, slanted.slant, width), float(np.mean((high - top) / body)),
+                float(np.mean((bottom - low) / body)))
 
 
 def matching_map(written: glyphs.Writer, style: glyphs.Writer) -> np.ndarray:
@@ -43,16 +75,40 @@ def matching_map(written: glyphs.Writer, style: glyphs.Writer) -> np.ndarray:
     return unslant @ widen_and_slant
 
 
-def match(lines: list[np.ndarray], texts: list[str], style: glyphs.Writer | None) -> list[np.ndarray]:
-    """The written lines (stroke-3, y up) in the style's slant and width; as they are when
-    either hand cannot be measured."""
+def _ratio(want: float, have: float) -> float:
+    return float(np.clip(want / have, *REACH_RANGE)) if have > 0 and want > 0 else 1.0
+
+
+def stretch_reach(strokes: list[np.ndarray], up: float, down: float) -> list[np.ndarray]:
+    """Points above the line's body scaled away from its top by `up`, below it from its bottom by `down`."""
+    reach = _reach(strokes)
+    if reach is None:
+        return strokes
+    _, bottom, top, _ = reach
+    out = []
+    for stroke in strokes:
+        y = stroke[:, 1]
+        moved = stroke.copy()
+        moved[:, 1] = np.where(y > top, top + (y - top) * up, np.where(y < bottom, bottom + (y - bottom) * down, y))
+        out.append(moved)
+    return out
+
+
+def match(lines: list[np.ndarray], texts: list[str], style: Hand | None) -> list[np.ndarray]:
+    """The written lines (stroke-3, y up) in the style's slant, width and reach; as they are
+    when either hand cannot be measured."""
     written = measure(lines, texts) if style is not None else None
     if written is None:
         return lines
-    transform = matching_map(written, style)
+    transform = matching_map(written.writer, style.writer)
+    up, down = _ratio(style.ascender, written.ascender), _ratio(style.descender, written.descender)
     out = []
     for offsets in lines:
-        moved = offsets.copy()
-        moved[:, :2] = offsets[:, :2] @ transform.astype(offsets.dtype)
+        if len(offsets) < 2:
+            out.append(offsets)
+            continue
+        strokes = stretch_reach(offsets_to_strokes(offsets), up, down)
+        moved = strokes_to_offsets([s @ transform for s in strokes]).astype(offsets.dtype)
+        moved[0, :2] += offsets[0, :2] - moved[0, :2]  # the line starts where it did
         out.append(moved)
     return out

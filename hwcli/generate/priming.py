@@ -27,6 +27,9 @@ class Prime:
 
     offsets: np.ndarray  # (N, 3)
     text: str
+    # The writing takes this ink's slant, width and reach (likeness.py). Built-in styles are
+    # written as the model writes them: they were chosen by the legibility of exactly that.
+    match: bool = True
 
 
 # `--style none`: the model's own hand, unprimed, even where the model has a default style.
@@ -81,7 +84,7 @@ def load_prime(style: str, model, text: str | None = None) -> Prime:
         raise UsageError(f"{source} has no text: give the words it shows with --style-text")
     if source != builtin:  # built-in styles are training lines already in the model's units and pace
         strokes = fit_to_model(strokes, model.info)
-    return _checked(Prime(strokes_to_offsets(strokes), prime_text), model)
+    return _checked(Prime(strokes_to_offsets(strokes), prime_text, match=source != builtin), model)
 
 
 def _refuse_text(text: str | None, what: str) -> None:

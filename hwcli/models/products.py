@@ -14,13 +14,22 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from functools import lru_cache
+
 ONEDNN_DTYPES = (torch.float32, torch.bfloat16)
+
+
+@lru_cache(maxsize=None)
+def _bf16_kernels() -> bool:
+    # oneDNN's bf16 linear needs AVX-512 (bw, vl, dq) or AVX-NE-CONVERT; elsewhere it raises.
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def _on_onednn(*tensors: Tensor) -> bool:
     first = tensors[0]
     return (first.device.type == "cpu" and first.dtype in ONEDNN_DTYPES and torch.backends.mkldnn.is_available()
-            and all(t.dtype == first.dtype for t in tensors))
+            and all(t.dtype == first.dtype for t in tensors)
+            and (first.dtype != torch.bfloat16 or _bf16_kernels()))
 
 
 def _linear(a: Tensor, weight: Tensor) -> Tensor:

@@ -1,0 +1,141 @@
+"""Matching the style's slant, letter width and reach (hwcli/generate/likeness.py): the figures
+measured back after the change equal the style's, the ink keeps its points and pen lifts, and
+`hw write` applies it to the user's ink only, with --no-match to leave it out.
+"""
+
+# The session's tiny models (`tiny`, `home`) are conftest.py fixtures, built from synthetic lines.
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_sampling import SYNTHESIS, assert_ok, hw  # noqa: F401 - CLI helpers
+
+from hwcli.data.ink import strokes_to_offsets
+from hwcli.generate import glyphs, likeness
+from hwcli.generate.page import write_page
+
+STYLES = Path(__file__).resolve().parent / "fixtures" / "styles"
+TEXT = "minimum hand"
+
+
+def font_line(slant: float, x_scale: float, text: str = TEXT) -> np.ndarray:
+    """`text` in the glyph font, sheared and widened by the given figures, as stroke-3 offsets."""
+    font = glyphs.load()
+    strokes, cursor = [], 0.0
+    for char in text:
+        strokes += font.draw(char, 10.0, slant, x_scale, origin=(cursor, 0.0))
+        cursor += font.advance(char) * 10.0 * x_scale
+    return strokes_to_offsets(strokes)
+
+
+def figures(hand: likeness.Hand) -> np.ndarray:
+    return np.array([hand.writer.slant, hand.writer.x_scale, hand.ascender, hand.descender])
+
+
+def test_the_measures_read_back_a_known_slant_and_width():
+    hand = likeness.measure([font_line(0.3, 1.2)], [TEXT])
+    assert hand.writer.slant == pytest.approx(0.3, abs=0.02)
+    assert hand.writer.x_scale == pytest.approx(1.2, rel=0.03)
+
+
+@pytest.mark.parametrize("slant, x_scale", [(0.35, 1.2), (-0.15, 0.85), (0.0, 1.0)])
+def test_matched_ink_measures_as_the_style(slant, x_scale):
+    style = likeness.measure([font_line(slant, x_scale)], [TEXT])
+    written = font_line(0.1, 1.0)
+    matched = likeness.match([written], [TEXT], style)[0]
+    again = likeness.measure([matched], [TEXT])
+    assert again.writer.slant == pytest.approx(slant, abs=0.02)
+    assert again.writer.x_scale == pytest.approx(x_scale, rel=0.03)
+    assert matched.shape == written.shape
+    assert np.array_equal(matched[:, 2], written[:, 2])  # the pen lifts stay where they were
+
+
+def test_the_map_is_unslant_widen_reslant():
+    """Checked against the three steps done one after another on points, in numpy."""
+    written, style = glyphs.Writer(1.0, 0.2, 1.0), glyphs.Writer(1.0, -0.1, 1.1)
+    points = np.random.default_rng(0).normal(size=(20, 2))
+    upright = points[:, 0] - 0.2 * points[:, 1]
+    expected = np.column_stack([1.1 * upright - 0.1 * points[:, 1], points[:, 1]])
+    assert np.allclose(points @ likeness.matching_map(written, style), expected)
+
+
+def test_the_width_change_is_held_within_its_range():
+    narrow, wide = glyphs.Writer(1.0, 0.0, 0.5), glyphs.Writer(1.0, 0.0, 1.5)
+    assert likeness.matching_map(narrow, wide)[0, 0] == pytest.approx(likeness.WIDTH_RANGE[1])
+    assert likeness.matching_map(wide, narrow)[0, 0] == pytest.approx(likeness.WIDTH_RANGE[0])
+
+
+def test_the_reach_stretch_scales_only_what_lies_past_the_body():
+    rng = np.random.default_rng(1)
+    strokes = [np.column_stack([np.arange(200.0), rng.uniform(-4, 14, 200)])]
+    y = strokes[0][:, 1]
+    low, bottom, top, high = np.percentile(y, [2, 10, 90, 98])
+    out = likeness.stretch_reach(strokes, 1.4, 0.8)[0][:, 1]
+    inside = (y >= bottom) & (y <= top)
+    assert np.array_equal(out[inside], y[inside])
+    assert np.allclose(out[y > top], top + 1.4 * (y[y > top] - top))
+    assert np.allclose(out[y < bottom], bottom + 0.8 * (y[y < bottom] - bottom))
+    new_low, new_high = np.percentile(out, [2, 98])  # a monotone map moves the percentiles with it
+    assert (new_high - top) == pytest.approx(1.4 * (high - top))
+    assert (bottom - new_low) == pytest.approx(0.8 * (bottom - low))
+
+
+def test_too_little_ink_or_no_style_leaves_the_lines_as_they_are():
+    line = font_line(0.0, 1.0)
+    assert likeness.measure([font_line(0.0, 1.0, "mi")], ["mi"]) is None  # fewer than MIN_CHARS
+    assert likeness.match([line], [TEXT], None)[0] is line
+    style = likeness.measure([font_line(0.3, 1.2)], [TEXT])
+    short = font_line(0.0, 1.0, "mi")
+    assert likeness.match([short], ["mi"], style)[0] is short
+
+
+# --- in write_page and hw write ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def slanted_ink(tmp_path) -> Path:
+    """A user's ink file: TEXT in the glyph font, slanted 0.4 and widened 1.25."""
+    import json
+
+    from hwcli.data.ink import offsets_to_strokes
+
+    strokes = offsets_to_strokes(font_line(0.4, 1.25))
+    path = tmp_path / "slanted.json"
+    path.write_text(json.dumps({"text": TEXT, "strokes": [s.round(3).tolist() for s in strokes]}))
+    return path
+
+
+def test_user_ink_is_matched_and_no_match_leaves_it(tiny, slanted_ink):
+    model = tiny.load()
+    matched = write_page("hello there", model=model, style=str(slanted_ink), seed=2)
+    plain = write_page("hello there", model=model, style=str(slanted_ink), seed=2, match_style=False)
+    assert np.array_equal(matched.line_offsets[0][:, 2], plain.line_offsets[0][:, 2])  # same draw, same pen lifts
+    # the page is the plain draw, matched to the hand of the style's ink as the model sees it
+    from hwcli.generate.priming import load_prime
+
+    prime = load_prime(str(slanted_ink), model)
+    hand = likeness.measure([prime.offsets], [prime.text])
+    assert hand.writer.slant == pytest.approx(0.4, abs=0.03)
+    expected = likeness.match(plain.line_offsets, plain.lines, hand)
+    assert np.allclose(matched.line_offsets[0], expected[0])
+    assert not np.allclose(matched.line_offsets[0], plain.line_offsets[0])
+
+
+def test_a_builtin_style_is_written_as_the_model_writes_it(tiny):
+    from hwcli.generate.priming import load_prime
+    from hwcli import paths
+
+    name = paths.builtin_style_names()[0]
+    assert not load_prime(name, tiny.load()).match
+    assert load_prime(str(STYLES / "hi.json"), tiny.load()).match
+
+
+def test_the_cli_takes_no_match(home, tmp_path, slanted_ink):
+    out, plain = tmp_path / "m.svg", tmp_path / "p.svg"
+    assert_ok(hw("write", "hello there", "-o", out, "--model", SYNTHESIS, "--seed", 1, "--style", slanted_ink))
+    assert_ok(hw("write", "hello there", "-o", plain, "--model", SYNTHESIS, "--seed", 1, "--style", slanted_ink,
+                 "--no-match"))
+    assert out.read_bytes() != plain.read_bytes()
