@@ -31,10 +31,6 @@ def font_line(slant: float, x_scale: float, text: str = TEXT) -> np.ndarray:
     return strokes_to_offsets(strokes)
 
 
-def figures(hand: likeness.Hand) -> np.ndarray:
-    return np.array([hand.writer.slant, hand.writer.x_scale, hand.ascender, hand.descender])
-
-
 def test_the_measures_read_back_a_known_slant_and_width():
     hand = likeness.measure([font_line(0.3, 1.2)], [TEXT])
     assert hand.writer.slant == pytest.approx(0.3, abs=0.02)
