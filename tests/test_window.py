@@ -336,20 +336,29 @@ def test_fused_network_gradients_equal_the_reference_in_training():
 
 
 def test_fused_network_under_bf16_autocast_is_close_to_the_reference():
-    """Under bf16 autocast the fused loop's recurrent products are bf16, its state float32;
-    the loss and the gradients stay near the reference's (which rounds more: its gates are bf16)."""
+    """Under bf16 autocast the fused loop's recurrent products are bf16, its state float32.
+    The loss stays within 1% of float32's for both loops. With the output scaled 30x
+    (clips bind) the loss itself moves by up to 17% under bf16 rounding for either loop,
+    so there only the gradients' direction is compared: fused against reference."""
+    torch.manual_seed(0)
     fused, reference = synthesis_pair()
     batch = padded_batch(A)
-    out = []
+    with torch.no_grad():
+        for net in (fused, reference):
+            net.output.weight.div_(30.0)  # the plain initialisation
+            exact = float(loop.batch_loss(net, batch, 3, clip=True)[0])
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                rounded = float(loop.batch_loss(net, batch, 3, clip=True)[0])
+            assert rounded == pytest.approx(exact, rel=1e-2), net.window_layer.loop
+            net.output.weight.mul_(30.0)
+    grads = []
     for net in (fused, reference):
         with torch.autocast("cpu", dtype=torch.bfloat16):
             loss, _, _ = loop.batch_loss(net, batch, 3, clip=True)
         loss.backward()
-        out.append((float(loss.detach()), torch.cat([p.grad.flatten() for p in net.parameters()])))
-    (loss_a, grad_a), (loss_b, grad_b) = out
-    assert loss_a == pytest.approx(loss_b, rel=2e-2)
-    assert torch.isfinite(grad_a).all()
-    cosine = torch.nn.functional.cosine_similarity(grad_a, grad_b, dim=0)
+        grads.append(torch.cat([p.grad.flatten() for p in net.parameters()]))
+    assert torch.isfinite(grads[0]).all()
+    cosine = torch.nn.functional.cosine_similarity(grads[0], grads[1], dim=0)
     assert cosine > 0.99, float(cosine)
 
 
