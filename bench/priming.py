@@ -3,14 +3,16 @@ forms of IAM-OnDB (writers the model never saw), given as a user's JSON file (y 
 units, the `--style FILE` path), write sentences of our own, and measure
 
 * legibility: the independent judge's mean CER of the output, and the writers whose output reads
-  more than 0.15 worse than the judge reads their own line;
+  more than 0.15 worse than the judge reads their own line; the judge reads the sentences wrapped
+  at --wrap characters (a wide hand's 45-character line is past the width the judge can read,
+  JUDGE_FLAT_ASPECT), and, as before, on one line each (`one_line_*`);
 * likeness: the true writer's rank among all validation writers by simple style figures
   (bench/style_features.py), for the output and, as the yardstick, for the prime line itself
   (a real line of that writer, held out of the writer's profile either way). A form stands for
   a writer: IAM-OnDB's line files carry no writer id, and each form is one writer's session.
 
     python bench/priming.py [--writers 40] [--sentences 3] [--dataset FILE] [--out DIR]
-                            [--pictures DIR] [--quick]
+                            [--pictures DIR] [--seed N] [--wrap CHARS] [--quick]
 """
 
 from __future__ import annotations
@@ -41,6 +43,13 @@ JUDGE_DIR = ROOT.parent / "shared" / "tools" / "legibility"
 SENTENCES = ROOT / "bench" / "priming_sentences.txt"
 WORSE_BY = 0.15  # the issue's bar: output no more than this much worse than the writer's own line
 PRIME_CHARS = (25, 70)  # a prime line of a usual length
+# The judge takes a line more than this many times wider than its height (10-90% of y) for a flat
+# scribble and scales it by a tenth of its width, not its body (judge.py, normalize_strokes): its
+# letters come out 5 or more times too small. A 45-character sentence in a
+# wide hand crosses it and reads as garble however plain it is. So the judge reads the sentences
+# wrapped at --wrap characters (25 keeps every line under it); the one-line figures are kept too.
+JUDGE_FLAT_ASPECT = 50.0
+ONE_LINE = 200  # write_page's width for a sentence on one line
 
 
 def form_of(line_id: str) -> str:
@@ -85,6 +94,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--pictures", type=Path, help="write each writer's own line and the output as SVGs here")
     parser.add_argument("--no-match", action="store_true", help="leave out the slant and width matching (likeness.py)")
+    parser.add_argument("--wrap", type=int, default=25,
+                        help="the judge reads the sentences wrapped at this many characters (see JUDGE_FLAT_ASPECT)")
+    parser.add_argument("--seed", type=int, default=0, help="writer k writes with seed SEED + k")
     parser.add_argument("--quick", action="store_true", help="4 writers, 1 sentence: a smoke test")
     args = parser.parse_args()
     if args.quick:
@@ -108,21 +120,28 @@ def main() -> None:
 
     judge = Judge()
     started = time.perf_counter()
-    rows, outputs, notes = [], {}, 0
+    rows, outputs, notes, flat = [], {}, 0, 0
     for k, (form, i) in enumerate(writers.items()):
         own = offsets_to_strokes(data.line(i))
         ink_file = out / "ink" / f"{form}.json"
         save_user_ink(ink_file, own, str(data.texts[i]))
         texts = [sentences[(k * args.sentences + j) % len(sentences)] for j in range(args.sentences)]
-        page = write_page("\n".join(texts), model=model, style=str(ink_file), seed=k, width=200,
-                          match_style=not args.no_match)
+        # One page with a line per sentence, for likeness (the figures of whole lines, as the profiles
+        # are); the same sentences wrapped at --wrap characters, same seed, for the judge.
+        pages = [write_page("\n".join(texts), model=model, style=str(ink_file), seed=args.seed + k, width=width,
+                            match_style=not args.no_match) for width in (ONE_LINE, args.wrap)]
+        page = pages[0]
         notes += page.style_mismatch is not None
-        inks = [offsets_to_strokes(o) for o in page.line_offsets]
-        reads = judge.read_many([y_down(s) for s in inks] + [y_down(own)])
-        cers = [judge_cer(r, t) for r, t in zip(reads, texts + [str(data.texts[i])])]
-        outputs[form] = np.mean([features(s, t) for s, t in zip(inks, texts)], 0)
+        inks = [[offsets_to_strokes(o) for o in p.line_offsets] for p in pages]
+        reads = judge.read_many([y_down(s) for s in inks[0] + inks[1]] + [y_down(own)])
+        one_line_cers = [judge_cer(r, t) for r, t in zip(reads, texts)]
+        wrapped_reads = [" ".join(reads[len(texts) + j] for j in lines) for lines in sentence_lines(pages[1].lines, texts)]
+        cers = [judge_cer(r, t) for r, t in zip(wrapped_reads + reads[-1:], texts + [str(data.texts[i])])]
+        flat += sum(aspect(s) > JUDGE_FLAT_ASPECT for s in inks[0])
+        outputs[form] = np.mean([features(s, t) for s, t in zip(inks[0], texts)], 0)
         rows.append({"form": form, "prime": str(data.ids[i]), "own_cer": cers[-1], "output_cer": float(np.mean(cers[:-1])),
-                     "reads": reads[:-1], "mismatch_note": page.style_mismatch})
+                     "one_line_cer": float(np.mean(one_line_cers)), "reads": wrapped_reads, "one_line_reads": reads[:len(texts)],
+                     "mismatch_note": page.style_mismatch})
         if args.pictures:
             write_pictures(args.pictures, form, own, page)
     seconds = time.perf_counter() - started
@@ -142,6 +161,8 @@ def main() -> None:
         "writers": len(rows), "sentences_per_writer": args.sentences, "validation_writers": len(profiles),
         "mean_cer": round(float(np.mean([r["output_cer"] for r in rows])), 4),
         "median_cer": round(float(np.median([r["output_cer"] for r in rows])), 4),
+        "one_line_mean_cer": round(float(np.mean([r["one_line_cer"] for r in rows])), 4),
+        "one_line_median_cer": round(float(np.median([r["one_line_cer"] for r in rows])), 4),
         "own_line_mean_cer": round(float(np.mean([r["own_cer"] for r in rows])), 4),
         "worse_than_own_by_0.15": worse,
         "median_rank_output": float(np.median([r["output_rank"] for r in rows])),
@@ -150,10 +171,30 @@ def main() -> None:
         "median_rank_real_line_unmatched_figures": float(np.median([r["real_line_rank_unmatched_figures"] for r in rows])),
         "style_matching": not args.no_match,
         "chance_rank": (len(profiles) + 1) / 2, "features": list(NAMES),
+        "wrap": args.wrap, "one_lines_the_judge_takes_for_flat": flat,
         "mismatch_notes": notes, "write_seconds": round(seconds, 1), "out": str(out),
     }
     (out / "priming.json").write_text(json.dumps({"summary": summary, "writers": rows}, indent=1))
     print(json.dumps(summary))
+
+
+def sentence_lines(lines: list[str], sentences: list[str]) -> list[list[int]]:
+    """The wrapped lines of a page, in order -> the indices of each sentence's lines."""
+    out, j = [], 0
+    for sentence in sentences:
+        taken, words = [], []
+        while " ".join(words) != " ".join(sentence.split()):
+            taken.append(j)
+            words += lines[j].split()
+            j += 1
+        out.append(taken)
+    return out
+
+
+def aspect(strokes: list[np.ndarray]) -> float:
+    points = np.concatenate(strokes) if strokes else np.zeros((1, 2))
+    body = np.subtract(*np.percentile(points[:, 1], [90, 10]))
+    return float(np.ptp(points[:, 0]) / body) if body > 0 else float("inf")
 
 
 def judge_cer(read: str, intended: str) -> float:

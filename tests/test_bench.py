@@ -73,3 +73,20 @@ def test_choose_bias(hw_home):
 def test_choose_styles(tiny_dataset, hw_home):
     results = bench("choose_styles.py", "--quick", "--model", "synthesis", "--dataset", tiny_dataset, home=hw_home)
     assert results[0]["style"] is None and any("finalist" in r for r in results)
+
+
+def test_priming_reads_each_sentence_from_its_wrapped_lines_and_flags_overwide_lines():
+    """bench/priming.py: a page's wrapped lines map back to their sentences in order, and a line
+    75 body heights wide (past the judge's 50) is flagged where a 25-wide one is not."""
+    import numpy as np
+
+    sys.path.insert(0, str(REPO / "bench"))
+    import priming
+
+    lines = ["The kettle sang while", "we waited.", "Please bring two", "lemons.", "Hello."]
+    sentences = ["The kettle sang while we waited.", "Please bring  two lemons.", "Hello."]
+    assert priming.sentence_lines(lines, sentences) == [[0, 1], [2, 3], [4]]
+    y = np.arange(11.0)  # body (10-90% of y) 9 - 1 = 8
+    assert priming.aspect([np.c_[np.linspace(0, 600, 11), y]]) == pytest.approx(75.0)
+    assert priming.aspect([np.c_[np.linspace(0, 200, 11), y]]) == pytest.approx(25.0)
+    assert priming.aspect([np.c_[np.linspace(0, 600, 11), y]]) > priming.JUDGE_FLAT_ASPECT > 25.0
