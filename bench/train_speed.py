@@ -24,11 +24,15 @@ of IAM-OnDB at the paper's rate), fused loop and autograd loop (and with
 `--bf16` the fused loop under bfloat16 autocast, training's default on CPUs
 that have it).
 
+Every variant runs with malloc reusing freed memory, as `hw train` does
+(hwcli/training/memory.py); `--fresh-pages` measures without it.
+
 Prints one JSON object on stdout.
 
     python bench/train_speed.py              # paper size; minutes on a CPU
     python bench/train_speed.py --quick      # tiny sizes, 1 round: checks that it runs
     python bench/train_speed.py --device cuda --bf16
+    python bench/train_speed.py --bf16 --fresh-pages   # malloc as it comes: fresh pages every iteration
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from hwcli.models.synthesis import SynthesisConfig, SynthesisNetwork
 from hwcli.models.window import window_weights
 from hwcli.training.batches import Batch
 from hwcli.training.loop import batch_loss
+from hwcli.training.memory import keep_freed_memory
 
 # Paper sizes (sections 4-5) and the shape of an IAM-OnDB line.
 PAPER = dict(hidden=400, layers=3, mixtures=20, window_mixtures=10, batch=32, steps=700, chars=30, alphabet=80,
@@ -203,8 +208,9 @@ def peak_memory_run(sizes: dict, device, reference: bool) -> dict:
     return result
 
 
-def peak_memory(sizes: dict, device, quick: bool, reference: bool, bf16: bool) -> dict:
+def peak_memory(sizes: dict, device, quick: bool, reference: bool, fresh_pages: bool, bf16: bool) -> dict:
     child = [sys.executable, __file__, "--peak-only", "--device", device.type, "--threads", str(torch.get_num_threads())]
+    child += ["--fresh-pages"] if fresh_pages else []
     child += ["--bf16"] if bf16 else []
     child += ["--quick"] if quick else []
     child += ["--peak-reference"] if reference else []
@@ -229,6 +235,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--bf16", action="store_true", help="also time bfloat16 autocast variants")
+    parser.add_argument("--fresh-pages", action="store_true",
+                        help="leave malloc returning freed memory (training before keep_freed_memory)")
     parser.add_argument("--peak-only", action="store_true", help=argparse.SUPPRESS)  # the child process
     parser.add_argument("--peak-reference", action="store_true", help=argparse.SUPPRESS)  # its autograd loop
     args = parser.parse_args()
@@ -241,6 +249,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.set_flush_denormal(True)  # as training does (hwcli.training.session)
+    reused = not args.fresh_pages and keep_freed_memory()  # also as training does
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           "cpu" if args.device == "auto" else args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -273,13 +282,14 @@ def main() -> None:
     for name, reference, bf16 in peaks:
         # The heap's layout, and with it the peak, varies from process to process (2,405-2,545 MB
         # in eight runs of the bf16 one): the median of peak_runs processes, and the largest.
-        runs = [peak_memory(sizes, device, args.quick, reference, bf16) for _ in range(sizes["peak_runs"])]
+        runs = [peak_memory(sizes, device, args.quick, reference, args.fresh_pages, bf16) for _ in range(sizes["peak_runs"])]
         peak = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
         peak["peak_rss_mb_max"] = max(run["peak_rss_mb"] for run in runs)
         result.update({f"{key}_{sizes['peak_steps']}_steps_{name}": value for key, value in peak.items()})
 
     result.update(
         unit="time steps per second (batch x line length), forward + loss + backward + Adam step; median of rounds",
+        freed_memory_reused=reused,
         device=str(device),
         threads=torch.get_num_threads(),
         torch=torch.__version__,

@@ -314,17 +314,51 @@ def test_training_reaches_the_clips(tiny_dataset, tmp_path, monkeypatch):
 
 
 def test_batches_shift_targets_and_mask_padding():
+    """Lines of 4 and 2 points: 3 and 1 targets, padded to the step grid (16) and the text grid (8)."""
     lines = [np.arange(12, dtype=np.float32).reshape(4, 3), np.arange(6, dtype=np.float32).reshape(2, 3)]
     data = TrainingData(lines, [np.array([1, 2, 3]), np.array([2])], alphabet_size=4)
     batch = data.batch([0, 1])
-    assert batch.inputs.shape == batch.targets.shape == (2, 3, 3)
-    assert torch.equal(batch.inputs[0], torch.from_numpy(lines[0][:-1]))
-    assert torch.equal(batch.targets[0], torch.from_numpy(lines[0][1:]))
-    assert batch.mask.tolist() == [[1, 1, 1], [1, 0, 0]]
-    assert batch.text.shape == (2, 3, 4)
-    assert batch.text[0].argmax(-1).tolist() == [1, 2, 3]
+    assert batch.inputs.shape == batch.targets.shape == (2, 16, 3)
+    assert torch.equal(batch.inputs[0, :3], torch.from_numpy(lines[0][:-1]))
+    assert torch.equal(batch.targets[0, :3], torch.from_numpy(lines[0][1:]))
+    assert batch.inputs[:, 4:].abs().sum() == 0 and batch.targets[1, 1:].abs().sum() == 0  # zeros past each line
+    assert batch.mask.tolist() == [[1, 1, 1] + [0] * 13, [1] + [0] * 15]
+    assert batch.text.shape == (2, 8, 4)
+    assert batch.text[0].argmax(-1)[:3].tolist() == [1, 2, 3] and batch.text[0, 3:].sum() == 0
     assert batch.text[1, 0, 2] == 1 and batch.text[1, 1:].sum() == 0
     assert data.steps == 4
+
+
+@pytest.mark.parametrize("kind", ["prediction", "synthesis"])
+def test_the_padding_to_the_shape_grid_changes_no_loss_and_no_gradient(kind):
+    """The same batch cut back to its real length (no padding beyond the longest line and text)
+    gives the same loss and the same gradient for every weight."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    lines = [np.c_[rng.normal(size=(n, 2)), rng.random(n) < 0.2].astype(np.float32) for n in (21, 13, 9)]
+    texts = [rng.integers(0, 5, n) for n in (3, 5, 2)]
+    if kind == "synthesis":
+        from hwcli.models.synthesis import SynthesisConfig, SynthesisNetwork
+
+        network = SynthesisNetwork(SynthesisConfig(alphabet_size=5, hidden=8, layers=2, mixtures=2, window_mixtures=2))
+    else:
+        network = PredictionNetwork(PredictionConfig(hidden=8, layers=2, mixtures=2))
+    data = TrainingData(lines, texts if kind == "synthesis" else None, 5 if kind == "synthesis" else 0)
+    padded = data.batch([0, 1, 2])
+    assert padded.inputs.shape[1] == 32 and padded.mask.shape[1] == 32  # 20 steps, rounded up to the grid
+    text = None if padded.text is None else padded.text[:, :5]
+    cut = Batch(padded.inputs[:, :20], padded.targets[:, :20], padded.mask[:, :20], text)
+    results = []
+    for batch in (padded, cut):
+        network.zero_grad()
+        loss, _, steps = loop.batch_loss(network, batch, 2, clip=True)
+        loss.backward()
+        results.append((float(loss.detach()), float(steps), [p.grad.clone() for p in network.parameters()]))
+    (loss_a, steps_a, grads_a), (loss_b, steps_b, grads_b) = results
+    assert steps_a == steps_b == 20 + 12 + 8
+    assert loss_a == pytest.approx(loss_b, rel=1e-6)
+    for a, b in zip(grads_a, grads_b):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-7)
 
 
 def test_buckets_hold_similar_lengths_and_every_line_once():

@@ -24,6 +24,17 @@ class Batch:
         return Batch(move(self.inputs), move(self.targets), move(self.mask), move(self.text))
 
 
+# Batch shapes are rounded up to these grids (the padding masked out): with few distinct shapes
+# the memory freed by one batch fits the next, so training can keep it (training/memory.py)
+# instead of faulting fresh pages in, and the heap does not fragment. 38 lengths instead of 282
+# at IAM-OnDB's stride 2, for 2.3% more time steps.
+STEP_GRID, TEXT_GRID = 16, 8
+
+
+def _rounded_up(n: int, grid: int) -> int:
+    return -(-n // grid) * grid
+
+
 class TrainingData:
     """The lines of one split, normalised with the training split's statistics."""
 
@@ -46,7 +57,7 @@ class TrainingData:
 
     def batch(self, indices) -> Batch:
         lines = [self.lines[i] for i in indices]
-        T = max(len(line) for line in lines) - 1
+        T = _rounded_up(max(len(line) for line in lines) - 1, STEP_GRID)
         x = np.zeros((len(lines), T + 1, 3), np.float32)
         mask = np.zeros((len(lines), T), np.float32)
         for b, line in enumerate(lines):
@@ -54,7 +65,7 @@ class TrainingData:
             mask[b, : len(line) - 1] = 1
         text = None
         if self.texts is not None:
-            U = max(1, max(len(self.texts[i]) for i in indices))
+            U = _rounded_up(max(1, max(len(self.texts[i]) for i in indices)), TEXT_GRID)
             text = torch.zeros(len(lines), U, self.alphabet_size)
             for b, i in enumerate(indices):
                 codes = torch.as_tensor(self.texts[i])

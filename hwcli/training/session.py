@@ -15,6 +15,7 @@ import torch
 from hwcli.errors import ModelError, UsageError
 from hwcli.models import checkpoint as ckpt
 from hwcli.training import distributed
+from hwcli.training.memory import keep_freed_memory
 from hwcli.training.batches import prepare
 from hwcli.training.loop import DEFAULT_LR, TrainOptions, TrainState, fit, make_optimizer
 
@@ -93,6 +94,7 @@ def run(kind: str, dataset_path: Path, model_dir: Path, sizes: dict, options: Tr
     # Window weights far from kappa underflow into float32 denormals, whose
     # arithmetic takes a slow path on x86; as zeros they change nothing.
     torch.set_flush_denormal(True)
+    keep_freed_memory()
     device = pick_device(device_name)
     rank, world = distributed.setup(device)
     torch.manual_seed(options.seed)
