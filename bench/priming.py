@@ -12,7 +12,7 @@ units, the `--style FILE` path), write sentences of our own, and measure
   a writer: IAM-OnDB's line files carry no writer id, and each form is one writer's session.
 
     python bench/priming.py [--writers 40] [--sentences 3] [--dataset FILE] [--out DIR]
-                            [--pictures DIR] [--seed N] [--wrap CHARS] [--quick]
+                            [--pictures DIR] [--seed N] [--wrap CHARS] [--bias B] [--quick]
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from hwcli.data import dataset  # noqa: E402
 from hwcli.data.alphabet import Alphabet  # noqa: E402
 from hwcli.data.ink import offsets_to_strokes  # noqa: E402
 from hwcli.generate.page import write_page  # noqa: E402
+from hwcli.config import DEFAULT_BIAS  # noqa: E402
 from hwcli.models import store  # noqa: E402
 
 MATCHED = ("slant", "width_per_char", "ascender", "descender")  # the figures generate/likeness.py sets to the style's
@@ -96,6 +97,7 @@ def main() -> None:
     parser.add_argument("--no-match", action="store_true", help="leave out the slant and width matching (likeness.py)")
     parser.add_argument("--wrap", type=int, default=25,
                         help="the judge reads the sentences wrapped at this many characters (see JUDGE_FLAT_ASPECT)")
+    parser.add_argument("--bias", type=float, default=DEFAULT_BIAS, help="as hw write --bias")
     parser.add_argument("--seed", type=int, default=0, help="writer k writes with seed SEED + k")
     parser.add_argument("--quick", action="store_true", help="4 writers, 1 sentence: a smoke test")
     args = parser.parse_args()
@@ -128,7 +130,7 @@ def main() -> None:
         texts = [sentences[(k * args.sentences + j) % len(sentences)] for j in range(args.sentences)]
         # One page with a line per sentence, for likeness (the figures of whole lines, as the profiles
         # are); the same sentences wrapped at --wrap characters, same seed, for the judge.
-        pages = [write_page("\n".join(texts), model=model, style=str(ink_file), seed=args.seed + k, width=width,
+        pages = [write_page("\n".join(texts), model=model, style=str(ink_file), seed=args.seed + k, width=width, bias=args.bias,
                             match_style=not args.no_match) for width in (ONE_LINE, args.wrap)]
         page = pages[0]
         notes += page.style_mismatch is not None
@@ -169,7 +171,7 @@ def main() -> None:
         "median_rank_real_line": float(np.median([r["real_line_rank"] for r in rows])),
         "median_rank_output_unmatched_figures": float(np.median([r["output_rank_unmatched_figures"] for r in rows])),
         "median_rank_real_line_unmatched_figures": float(np.median([r["real_line_rank_unmatched_figures"] for r in rows])),
-        "style_matching": not args.no_match,
+        "style_matching": not args.no_match, "bias": args.bias,
         "chance_rank": (len(profiles) + 1) / 2, "features": list(NAMES),
         "wrap": args.wrap, "one_lines_the_judge_takes_for_flat": flat,
         "mismatch_notes": notes, "write_seconds": round(seconds, 1), "out": str(out),
