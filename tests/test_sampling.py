@@ -340,6 +340,33 @@ def test_the_prime_reading_says_how_far_the_window_read_the_ink(tiny):
     assert "read only 4 of the style text's 20 characters" in short.mismatch(pace)
 
 
+def test_strokes_that_write_the_prime_again_are_cut(tiny):
+    """The steered window (0.5 characters a step, every point a stroke of its own) has read 8 steps
+    of a 9-point prime of 8 characters: kappa = 4, on the prime's 4th letter. Writing, it holds
+    index 8 (the space) or less while kappa <= 9.5, the first 11 points: they write the prime's
+    text again and are cut. Uncut the line would end when kappa passes 14.5 (the 14 characters of
+    "abcdefgh hello"), after 22 points; 11 are left, and the first holds the new text."""
+    model = steer_window(tiny.load(), 0.5)
+    w = write_lines(model, ["hello"], seed=0, prime=straight_prime(9, "abcdefgh"), return_phi=True)
+    assert len(w.lines[0]) == len(w.windows[0]) == len(w.predictions[0]) == 22 - 11
+    assert w.windows[0][0].argmax() == 9  # "h", the new text's first character
+    assert w.stopped_by_rule == [True]
+    # Read to its last letter (17 points, kappa = 8): 3 points of 14 are written on "h" and the space.
+    read_to_the_end = write_lines(model, ["hello"], seed=0, prime=straight_prime(17, "abcdefgh"), return_phi=True)
+    assert len(read_to_the_end.lines[0]) == 14 - 3
+    assert len(write_lines(model, ["hello"], seed=0).lines[0]) == 2 * 5 + 2  # no prime: nothing cut
+
+
+def test_a_cut_keeps_the_pen_where_it_was():
+    from hwcli.generate.sampler import _cut
+
+    x = np.array([[1.0, 2.0, 0], [3.0, -1.0, 1], [0.5, 0.5, 0], [2.0, 2.0, 1]], np.float32)
+    cut = _cut(x, 2)
+    np.testing.assert_allclose(np.cumsum(cut[:, :2], 0), np.cumsum(x[:, :2], 0)[2:])
+    assert cut[:, 2].tolist() == [0, 1]
+    assert _cut(x, 0) is x
+
+
 def test_of_several_lines_the_best_read_one_primes(tiny):
     """At 0.5 characters a step: 9 points read 4 of 20 characters, 200 points run far past the end,
     42 points read them exactly; best_prime takes the last, whatever the order."""

@@ -5,7 +5,8 @@ Bias b >= 0 sharpens the mixture (section 5.4). A synthesis line ends when the
 window has moved past its last character (section 5.3: phi(t, U+1) above every
 phi(t, u)) and the pen lifts, or at a cap of steps per character, so lines
 neither scribble on nor run forever. Priming (section 5.5) runs the network
-over given strokes with their text first, then writes in their style.
+over given strokes with their text first, then writes in their style; strokes
+that write the prime's own text again are cut from the start of each line.
 """
 
 from __future__ import annotations
@@ -161,11 +162,14 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
     last_pen_up = np.full(B, -1)  # the step of each line's latest end of stroke
     beyond_at = (np.arange(B), lengths)  # phi(t, U+1) of each line
     outside_text = np.arange(U + 1)[None, :] >= lengths[:, None]  # (B, U+1): no real character
+    focus = np.zeros((max_steps, B), np.int32) if prime is not None else None
     for t in range(max_steps):
         y_hat, phi = stepper.step(x)
         x = samples[t] = sample_mixture(y_hat, net.config.mixtures, bias, rng)
         if return_phi:
             phis[t], predictions[t] = phi, y_hat
+        if focus is not None:
+            focus[t] = phi.argmax(1)
         # Section 5.3: stop when phi(t, U+1) exceeds phi(t, u) for every character u.
         beyond = phi[beyond_at]
         phi[outside_text] = -1.0
@@ -183,10 +187,38 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
         last_pen_up[pen_up] = t
         if done.all():
             break
-    lines = [_finished_line(samples[: end_steps[b], b], model) for b in range(B)]
-    windows = [phis[: end_steps[b], b, : lengths[b]] for b in range(B)] if return_phi else None
-    drawn_from = [predictions[: end_steps[b], b] for b in range(B)] if return_phi else None
+    starts = np.zeros(B, int)
+    if prime is not None:  # strokes that write the prime's text again are not the new text's
+        gap = len(alphabet.encode(prime.text))  # the space between the prime's text and the new
+        starts = np.array([_after_prime_strokes(samples[: end_steps[b], b], focus[: end_steps[b], b], gap)
+                           for b in range(B)])
+    lines = [_finished_line(_cut(samples[: end_steps[b], b], starts[b]), model) for b in range(B)]
+    windows = [phis[starts[b] : end_steps[b], b, : lengths[b]] for b in range(B)] if return_phi else None
+    drawn_from = [predictions[starts[b] : end_steps[b], b] for b in range(B)] if return_phi else None
     return Written(lines, stopped_by_rule.tolist(), windows, drawn_from, reading)
+
+
+def _after_prime_strokes(x: np.ndarray, focus: np.ndarray, gap: int) -> int:
+    """The first step of a primed line's writing, past its leading strokes that ended with the
+    window still on the prime's text or the space after it (`gap`): a window that lagged at the
+    end of the prime's ink writes the prime's last letters again ("e" of "there" before the new
+    words). 0 when there are none, and when no stroke ever reached the new text."""
+    ends = np.flatnonzero(x[:, 2] > 0.5)
+    leading = 0
+    while leading < len(ends) and focus[ends[leading]] <= gap:
+        leading += 1
+    if leading == len(ends) or leading == 0:
+        return 0
+    return int(ends[leading - 1]) + 1
+
+
+def _cut(x: np.ndarray, start: int) -> np.ndarray:
+    """x[start:], its first offset carrying the ones cut, so that the pen starts where it was."""
+    if start == 0:
+        return x
+    out = x[start:].copy()
+    out[0, :2] += x[:start, :2].sum(0)
+    return out
 
 
 def best_prime(model: LoadedModel, primes: list[Prime]) -> Prime:
