@@ -5,7 +5,7 @@ units, the `--style FILE` path), write sentences of our own, and measure
 * legibility: the independent judge's mean CER of the output, and the writers whose output reads
   more than 0.15 worse than the judge reads their own line; the judge reads the sentences wrapped
   at --wrap characters (a wide hand's 45-character line is past the width the judge can read,
-  JUDGE_FLAT_ASPECT), and, as before, on one line each (`one_line_*`);
+  judge_takes_for_flat), and, as before, on one line each (`one_line_*`);
 * likeness: the true writer's rank among all validation writers by simple style figures
   (bench/style_features.py), for the output and, as the yardstick, for the prime line itself
   (a real line of that writer, held out of the writer's profile either way). A form stands for
@@ -44,12 +44,11 @@ JUDGE_DIR = ROOT.parent / "shared" / "tools" / "legibility"
 SENTENCES = ROOT / "bench" / "priming_sentences.txt"
 WORSE_BY = 0.15  # the issue's bar: output no more than this much worse than the writer's own line
 PRIME_CHARS = (25, 70)  # a prime line of a usual length
-# The judge takes a line more than this many times wider than its height (10-90% of y) for a flat
-# scribble and scales it by a tenth of its width, not its body (judge.py, normalize_strokes): its
-# letters come out 5 or more times too small. A 45-character sentence in a
-# wide hand crosses it and reads as garble however plain it is. So the judge reads the sentences
-# wrapped at --wrap characters (25 keeps every line under it); the one-line figures are kept too.
-JUDGE_FLAT_ASPECT = 50.0
+# The judge takes a line more than 50 times wider than its body (10-90% of y) for a flat scribble
+# and scales it by a tenth of its width, not its body (judge.py, normalize_strokes): its letters
+# come out 5 or more times too small. A 45-character sentence in a wide hand crosses that and
+# reads as garble however plain it is. So the judge reads the sentences wrapped at --wrap
+# characters (25 keeps every line under it); the one-line figures are kept too.
 ONE_LINE = 200  # write_page's width for a sentence on one line
 
 
@@ -96,7 +95,7 @@ def main() -> None:
     parser.add_argument("--pictures", type=Path, help="write each writer's own line and the output as SVGs here")
     parser.add_argument("--no-match", action="store_true", help="leave out the slant and width matching (likeness.py)")
     parser.add_argument("--wrap", type=int, default=25,
-                        help="the judge reads the sentences wrapped at this many characters (see JUDGE_FLAT_ASPECT)")
+                        help="the judge reads the sentences wrapped at this many characters (see judge_takes_for_flat)")
     parser.add_argument("--bias", type=float, default=DEFAULT_BIAS, help="as hw write --bias")
     parser.add_argument("--seed", type=int, default=0, help="writer k writes with seed SEED + k")
     parser.add_argument("--quick", action="store_true", help="4 writers, 1 sentence: a smoke test")
@@ -139,7 +138,7 @@ def main() -> None:
         one_line_cers = [judge_cer(r, t) for r, t in zip(reads, texts)]
         wrapped_reads = [" ".join(reads[len(texts) + j] for j in lines) for lines in sentence_lines(pages[1].lines, texts)]
         cers = [judge_cer(r, t) for r, t in zip(wrapped_reads + reads[-1:], texts + [str(data.texts[i])])]
-        flat += sum(aspect(s) > JUDGE_FLAT_ASPECT for s in inks[0])
+        flat += sum(judge_takes_for_flat(s) for s in inks[0])
         outputs[form] = np.mean([features(s, t) for s, t in zip(inks[0], texts)], 0)
         rows.append({"form": form, "prime": str(data.ids[i]), "own_cer": cers[-1], "output_cer": float(np.mean(cers[:-1])),
                      "one_line_cer": float(np.mean(one_line_cers)), "reads": wrapped_reads, "one_line_reads": reads[:len(texts)],
@@ -193,10 +192,13 @@ def sentence_lines(lines: list[str], sentences: list[str]) -> list[list[int]]:
     return out
 
 
-def aspect(strokes: list[np.ndarray]) -> float:
-    points = np.concatenate(strokes) if strokes else np.zeros((1, 2))
-    body = np.subtract(*np.percentile(points[:, 1], [90, 10]))
-    return float(np.ptp(points[:, 0]) / body) if body > 0 else float("inf")
+def judge_takes_for_flat(strokes: list[np.ndarray]) -> bool:
+    """Whether the judge measures this line by a tenth of its width instead of its body: then
+    its normalised ink is exactly 10 units wide (judge.py, normalize_strokes)."""
+    from judge import normalize_strokes
+
+    normalised = normalize_strokes(y_down(strokes))
+    return bool(normalised) and abs(float(np.ptp(np.concatenate(normalised)[:, 0])) - 10.0) < 1e-3
 
 
 def judge_cer(read: str, intended: str) -> float:

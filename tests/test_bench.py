@@ -74,19 +74,23 @@ def test_choose_styles(tiny_dataset, hw_home):
     results = bench("choose_styles.py", "--quick", "--model", "synthesis", "--dataset", tiny_dataset, home=hw_home)
     assert results[0]["style"] is None and any("finalist" in r for r in results)
 
-
+@needs_judge
 def test_priming_reads_each_sentence_from_its_wrapped_lines_and_flags_overwide_lines():
-    """bench/priming.py: a page's wrapped lines map back to their sentences in order, and a line
-    75 body heights wide (past the judge's 50) is flagged where a 25-wide one is not."""
+    """bench/priming.py: a page's wrapped lines map back to their sentences in order, and a zigzag
+    about 80 bodies wide (past the judge's 50) is one the judge takes for flat, 20 wide is not."""
     import numpy as np
 
     sys.path.insert(0, str(REPO / "bench"))
+    sys.path.insert(0, str(JUDGE.parent))
     import priming
 
     lines = ["The kettle sang while", "we waited.", "Please bring two", "lemons.", "Hello."]
     sentences = ["The kettle sang while we waited.", "Please bring  two lemons.", "Hello."]
     assert priming.sentence_lines(lines, sentences) == [[0, 1], [2, 3], [4]]
-    y = np.arange(11.0)  # body (10-90% of y) 9 - 1 = 8
-    assert priming.aspect([np.c_[np.linspace(0, 600, 11), y]]) == pytest.approx(75.0)
-    assert priming.aspect([np.c_[np.linspace(0, 200, 11), y]]) == pytest.approx(25.0)
-    assert priming.aspect([np.c_[np.linspace(0, 600, 11), y]]) > priming.JUDGE_FLAT_ASPECT > 25.0
+
+    def zigzag(width: float):  # y up, 0 to 10 and back every 5 units of x
+        x = np.arange(0.0, width, 5.0)
+        return [np.c_[x, 10.0 * (np.arange(len(x)) % 2)]]
+
+    assert priming.judge_takes_for_flat(zigzag(800.0))
+    assert not priming.judge_takes_for_flat(zigzag(200.0))
