@@ -191,6 +191,15 @@ def test_bad_style_files(home, tmp_path, style, code, fragments):
     assert not out.exists()
 
 
+def test_a_style_of_one_character_is_refused_as_the_library_refuses_it(home, tmp_path):
+    one = tmp_path / "one.json"
+    one.write_text('{"text": "a", "strokes": [[[10, 10], [12, 20], [15, 10]]]}')
+    out = tmp_path / "x.svg"
+    assert_one_line_error(write(out, "--style", one), 2, "'a' is too short", "at least 2 characters")
+    assert not out.exists()
+    assert_one_line_error(write(out, "--style", STYLES / "notext.json", "--style-text", "a"), 2, "too short")
+
+
 def test_a_style_that_is_no_file_and_no_name(home, tmp_path):
     assert_one_line_error(write(tmp_path / "x.svg", "--style", "no-such-style"), 2, "'no-such-style'")
 
