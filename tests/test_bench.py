@@ -74,6 +74,7 @@ def test_choose_styles(tiny_dataset, hw_home):
     results = bench("choose_styles.py", "--quick", "--model", "synthesis", "--dataset", tiny_dataset, home=hw_home)
     assert results[0]["style"] is None and any("finalist" in r for r in results)
 
+
 @needs_judge
 def test_priming_reads_each_sentence_from_its_wrapped_lines_and_flags_overwide_lines():
     """bench/priming.py: a page's wrapped lines map back to their sentences in order, and a zigzag

@@ -219,6 +219,13 @@ def line_breaks(strokes: list[np.ndarray]) -> list[int]:
     return breaks
 
 
+def check_text_length(text: str, where: str) -> None:
+    """UsageError naming `where` for a text too short to carry a hand."""
+    if len(text.replace(" ", "")) < MIN_TEXT_CHARS:
+        raise UsageError(f"{where}: the text {text!r} is too short; a style needs a few words "
+                         f"of handwriting (at least {MIN_TEXT_CHARS} characters)")
+
+
 def check_line(line: Line, where: str) -> Line:
     """A line fit to prime with, or DataError/UsageError naming `where` and what is wrong."""
     strokes = [as_points(s) for s in line.strokes]
@@ -233,9 +240,7 @@ def check_line(line: Line, where: str) -> Line:
     if line_height(strokes) <= 0:
         raise DataError(f"{where} is flat: it has no height to learn a style from")
     text = " ".join(line.text.split())
-    if len(text.replace(" ", "")) < MIN_TEXT_CHARS:
-        raise UsageError(f"{where}: the text {text!r} is too short; a style needs a few words "
-                         f"of handwriting (at least {MIN_TEXT_CHARS} characters)")
+    check_text_length(text, where)
     if len(text) > MAX_LINE_CHARS:
         raise UsageError(f"{where}: a line of text may hold {MAX_LINE_CHARS} characters, not {len(text)}")
     return Line(strokes, text)

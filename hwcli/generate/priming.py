@@ -115,9 +115,7 @@ def _dataset_prime(line_id: str, model) -> Prime:
 def _checked(prime: Prime, model) -> Prime:
     from hwcli.data.alphabet import Alphabet
 
-    if len(prime.text.replace(" ", "")) < library.MIN_TEXT_CHARS:  # as `hw styles add` refuses it
-        raise UsageError(f"the style's text {prime.text!r} is too short; a style needs a few words "
-                         f"of handwriting (at least {library.MIN_TEXT_CHARS} characters)")
+    library.check_text_length(prime.text, "the style")  # as `hw styles add` checks it
     missing = Alphabet(model.alphabet).missing(prime.text)
     if missing:
         raise UsageError(f"the style's text holds characters the model cannot write: {' '.join(missing)}")
