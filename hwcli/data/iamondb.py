@@ -213,6 +213,12 @@ def read_lines(root: Path, workers: int = 2, progress=None):
                 parsed[line_id] = offsets
             if progress:
                 progress(1)
+        if pool is not None:
+            # Let the workers finish and exit on their own: the context's exit terminates them
+            # with SIGTERM, which a worker forked from inside `hw` (its handler raises
+            # KeyboardInterrupt) once survived, leaving the pool's join waiting forever.
+            pool.close()
+            pool.join()
     unreadable = set(source.unreadable)
     for line_id in unreadable:
         if line_id.count("-") == 2:  # a line file (a01-000u-05), not a form's transcription (a01-000u)
