@@ -3,7 +3,7 @@ sentences, not dataset lines), read back by the independent judge in
 ../shared/tools/legibility. Prints one JSON object per bias.
 
     python bench/legibility.py [--model NAME] [--style NAME|none] [--bias B ...] [--out DIR] [--limit N]
-                               [--sentences FILE] [--per-char] [--quick]
+                               [--sentences FILE] [--per-char] [--seeds N] [--candidates N] [--quick]
 
 --sentences reads another sentence file (bench/rare_sentences.txt: rare letters, digits and
 symbols); --per-char adds, for every character that is not a lower-case letter or a space,
@@ -27,15 +27,17 @@ from hwcli.generate.sampler import DEFAULT_BIAS
 
 ROOT = Path(__file__).resolve().parents[1]
 JUDGE = ROOT.parent / "shared" / "tools" / "legibility" / "judge.py"
+SEED_STRIDE = 1000  # --seeds: the k-th pass writes sentence i with seed i + k * SEED_STRIDE
 
 
 def write_all(sentences: list[str], out: Path, bias: float, model: str | None, style: str | None,
-              extra: tuple[str, ...] = ()) -> list[dict]:
+              extra: tuple[str, ...] = (), seeds: int = 1) -> list[dict]:
+    """Sentence i written with seed i (and, for seeds > 1, also i + SEED_STRIDE, i + 2 SEED_STRIDE, ...)."""
     runner = CliRunner()
     manifest = []
-    for i, sentence in enumerate(sentences):
-        svg = out / f"{i:03d}.svg"
-        args = ["write", sentence, "-o", str(svg), "--bias", str(bias), "--seed", str(i), *extra]
+    for (i, sentence), k in ((item, k) for k in range(seeds) for item in enumerate(sentences)):
+        svg = out / (f"{i:03d}.svg" if k == 0 else f"{i:03d}-{k}.svg")
+        args = ["write", sentence, "-o", str(svg), "--bias", str(bias), "--seed", str(i + k * SEED_STRIDE), *extra]
         if model:
             args += ["--model", model]
         if style:
@@ -99,6 +101,9 @@ def main() -> None:
                         help="one sentence a line [default: bench/sentences.txt]")
     parser.add_argument("--per-char", action="store_true", help="the judge's readings per character")
     parser.add_argument("--no-match", action="store_true", help="as hw write --no-match: the model's own slant and widths")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="write every sentence this many times, with seeds i, i + 1000, ...: one seed's figure varies by a third")
+    parser.add_argument("--candidates", type=int, help="as hw write --candidates [default: hw write's]")
     parser.add_argument("--quick", action="store_true", help="2 sentences, one bias: a check that it runs")
     args = parser.parse_args()
     if args.quick:
@@ -113,12 +118,15 @@ def main() -> None:
         out = base / f"bias-{bias}"
         out.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        manifest = write_all(sentences, out, bias, args.model, args.style, ("--no-match",) if args.no_match else ())
+        extra = ("--no-match",) if args.no_match else ()
+        extra += ("--candidates", str(args.candidates)) if args.candidates else ()
+        manifest = write_all(sentences, out, bias, args.model, args.style, extra, args.seeds)
         written = time.perf_counter() - started
         judged = judge(manifest, out)
-        extra = {"per_char": per_char(judged["items"])} if args.per_char else {}
-        print(json.dumps({"bias": bias, "style": args.style, "match": not args.no_match, "sentences": len(sentences), "write_seconds": round(written, 1),
-                          **judged["summary"], "svgs": str(out), **extra}))
+        per_char_figures = {"per_char": per_char(judged["items"])} if args.per_char else {}
+        print(json.dumps({"bias": bias, "style": args.style, "match": not args.no_match, "candidates": args.candidates or "default",
+                          "sentences": len(sentences), "seeds": args.seeds, "write_seconds": round(written, 1),
+                          **judged["summary"], "svgs": str(out), **per_char_figures}))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from hwcli.data import dataset  # noqa: E402
 from hwcli.data.alphabet import Alphabet  # noqa: E402
 from hwcli.data.ink import offsets_to_strokes  # noqa: E402
 from hwcli.generate.page import write_page  # noqa: E402
-from hwcli.config import DEFAULT_BIAS  # noqa: E402
+from hwcli.config import DEFAULT_BIAS, DEFAULT_CANDIDATES  # noqa: E402
 from hwcli.models import store  # noqa: E402
 
 MATCHED = ("slant", "width_per_char", "ascender", "descender")  # the figures generate/likeness.py sets to the style's
@@ -98,6 +98,7 @@ def main() -> None:
                         help="the judge reads the sentences wrapped at this many characters (see judge_takes_for_flat)")
     parser.add_argument("--bias", type=float, default=DEFAULT_BIAS, help="as hw write --bias")
     parser.add_argument("--seed", type=int, default=0, help="writer k writes with seed SEED + k")
+    parser.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES, help="as hw write --candidates")
     parser.add_argument("--quick", action="store_true", help="4 writers, 1 sentence: a smoke test")
     args = parser.parse_args()
     if args.quick:
@@ -130,7 +131,7 @@ def main() -> None:
         # One page with a line per sentence, for likeness (the figures of whole lines, as the profiles
         # are); the same sentences wrapped at --wrap characters, same seed, for the judge.
         pages = [write_page("\n".join(texts), model=model, style=str(ink_file), seed=args.seed + k, width=width, bias=args.bias,
-                            match_style=not args.no_match) for width in (ONE_LINE, args.wrap)]
+                            match_style=not args.no_match, candidates=args.candidates) for width in (ONE_LINE, args.wrap)]
         page = pages[0]
         notes += page.style_mismatch is not None
         inks = [[offsets_to_strokes(o) for o in p.line_offsets] for p in pages]
@@ -157,6 +158,8 @@ def main() -> None:
     for row in rows:
         row.update(output_rank=output_rank[row["form"]], real_line_rank=real_rank[row["form"]],
                    output_rank_unmatched_figures=unset_rank[row["form"]], real_line_rank_unmatched_figures=unset_real_rank[row["form"]])
+    gaps = figure_gaps(outputs, profiles, scale)
+    real_gaps = figure_gaps({f: line_features[i] for f, i in writers.items()}, profiles, scale)
     worse = [r["form"] for r in rows if r["output_cer"] > r["own_cer"] + WORSE_BY]
     summary = {
         "writers": len(rows), "sentences_per_writer": args.sentences, "validation_writers": len(profiles),
@@ -170,13 +173,22 @@ def main() -> None:
         "median_rank_real_line": float(np.median([r["real_line_rank"] for r in rows])),
         "median_rank_output_unmatched_figures": float(np.median([r["output_rank_unmatched_figures"] for r in rows])),
         "median_rank_real_line_unmatched_figures": float(np.median([r["real_line_rank_unmatched_figures"] for r in rows])),
-        "style_matching": not args.no_match, "bias": args.bias,
+        "style_matching": not args.no_match, "bias": args.bias, "candidates": args.candidates,
         "chance_rank": (len(profiles) + 1) / 2, "features": list(NAMES),
+        "median_gap_per_figure_output": gaps, "median_gap_per_figure_real_line": real_gaps,
         "wrap": args.wrap, "one_lines_the_judge_takes_for_flat": flat,
         "mismatch_notes": notes, "write_seconds": round(seconds, 1), "out": str(out),
     }
     (out / "priming.json").write_text(json.dumps({"summary": summary, "writers": rows}, indent=1))
     print(json.dumps(summary))
+
+
+def figure_gaps(queries: dict[str, np.ndarray], profiles: dict[str, np.ndarray], scale: np.ndarray) -> dict[str, float]:
+    """Per figure of a hand, the median over writers of (query - writer's profile) / spread across
+    lines: which figures keep the output from its writer, and in which direction."""
+    gaps = np.stack([(queries[f] - profiles[f]) / scale for f in queries])
+    return {name: round(float(g), 2) for name, g in zip(NAMES, np.median(gaps, 0))} | \
+        {f"|{name}|": round(float(g), 2) for name, g in zip(NAMES, np.median(np.abs(gaps), 0))}
 
 
 def sentence_lines(lines: list[str], sentences: list[str]) -> list[list[int]]:

@@ -21,6 +21,11 @@ from hwcli.errors import UsageError
 # shipped model the lowest character error rate on the selection sentences (bench/choose_bias.py,
 # docs/model-card.md); higher reads a little better still but every letter comes out alike.
 DEFAULT_BIAS = 1.0
+# `hw write` samples each line this many times, as one batch, and keeps the one whose window
+# spent the most usual number of steps on each character (sampler._most_typical; DEVIATION: the
+# paper samples once). On the selection set (bench/choose_candidates.py) it read better than one
+# sample (docs/model-card.md).
+DEFAULT_CANDIDATES = 3
 # `hw sample` draws from the raw distribution unless told otherwise (paper section 4.1).
 DEFAULT_SAMPLE_BIAS = 0.0
 # `hw sample --steps`: pen points of a prediction network's free ink (a line or two of handwriting).
@@ -81,8 +86,12 @@ class Range:
     high: float | None = None
     integer: bool = False
     low_open: bool = False
+    excluded: tuple = ()  # values inside the range that still mean nothing
 
     def describe(self) -> str:
+        return self._describe() + "".join(f" except {_fmt(v)}" for v in self.excluded)
+
+    def _describe(self) -> str:
         kind = "a whole number" if self.integer else "a number"
         if self.low is not None and self.high is not None:
             if self.low_open:
@@ -96,7 +105,8 @@ class Range:
         """For --help: `0 to 10`, `> 0 to 100`."""
         low = "" if self.low is None else (f"> {_fmt(self.low)}" if self.low_open else _fmt(self.low))
         high = "" if self.high is None else _fmt(self.high)
-        return f"{low} to {high}" if low and high else (low or f"<= {high}")
+        span = f"{low} to {high}" if low and high else (low or f"<= {high}")
+        return span + "".join(f" except {_fmt(v)}" for v in self.excluded)
 
     def ok(self, value) -> bool:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
@@ -107,6 +117,8 @@ class Range:
         if not self.integer and not math.isfinite(value):
             return False
         if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            return False
+        if value in self.excluded:
             return False
         return self.high is None or value <= self.high
 
@@ -124,6 +136,8 @@ RANGES: dict[str, Range] = {
     # generation
     "bias": Range("--bias", 0.0, 10.0),  # beyond ~10 every mixture is a point: nothing more changes
     "seed": Range("--seed", 0, 2**32 - 1, integer=True),  # numpy and torch seeds are 32-bit
+    # each one a row of the sampling batch; of two, neither is the more usual (no median)
+    "candidates": Range("--candidates", 1, 16, integer=True, excluded=(2,)),
     "steps": Range("--steps", 1, MAX_SAMPLE_STEPS, integer=True),
     "width": Range("--width", 1, 1000, integer=True),
     "line_spacing": Range("--line-spacing", 0.0, 100.0, low_open=True),

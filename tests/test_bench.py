@@ -70,6 +70,12 @@ def test_choose_bias(hw_home):
 
 
 @needs_judge
+def test_choose_candidates(tiny_dataset, hw_home):
+    results = bench("choose_candidates.py", "--quick", "--dataset", tiny_dataset, home=hw_home)
+    assert [r["candidates"] for r in results] == [1, 3] and all(r["lines"] > 0 for r in results)
+
+
+@needs_judge
 def test_choose_styles(tiny_dataset, hw_home):
     results = bench("choose_styles.py", "--quick", "--model", "synthesis", "--dataset", tiny_dataset, home=hw_home)
     assert results[0]["style"] is None and any("finalist" in r for r in results)
@@ -95,3 +101,15 @@ def test_priming_reads_each_sentence_from_its_wrapped_lines_and_flags_overwide_l
 
     assert priming.judge_takes_for_flat(zigzag(800.0))
     assert not priming.judge_takes_for_flat(zigzag(200.0))
+
+
+@needs_judge
+def test_judge_real_chars_counts_each_character_where_the_reading_has_it(tiny_dataset, hw_home):
+    sys.path.insert(0, str(REPO / "bench"))
+    import judge_real_chars
+
+    counts = judge_real_chars.counts_per_char(["Q1 X", "a Z+"], ["O1 X", "a 2"], "QXZ+1")
+    assert counts == {"Q": [0, 1], "1": [1, 1], "X": [1, 1], "Z": [0, 1], "+": [0, 1]}
+    (result,) = bench("judge_real_chars.py", "--dataset", tiny_dataset, "--chars", "ae", home=hw_home)
+    seen = result["validation lines (unseen by the judge)"]
+    assert seen["lines"] == 8 and set(seen["per_char"]) <= {"a", "e"}

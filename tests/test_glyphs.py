@@ -100,13 +100,15 @@ def test_a_line_of_glyphs_alone_is_written(tiny):
 
 def test_text_the_model_knows_takes_the_old_path(tiny):
     """No glyphs: the page is exactly the model's batch, as before the fallback existed."""
+    from hwcli.config import DEFAULT_CANDIDATES
     from hwcli.generate.sampler import write_lines
 
     model = tiny.load()
     text = "".join(c for c in "Good morning" if c in tiny.alphabet)
     page = write_page(text, model=model, seed=4)
     assert page.glyphs == []
-    np.testing.assert_array_equal(page.line_offsets[0], write_lines(model, [text], bias=1.0, seed=4).lines[0])
+    expected = write_lines(model, [text], bias=1.0, seed=4, candidates=DEFAULT_CANDIDATES).lines[0]
+    np.testing.assert_array_equal(page.line_offsets[0], expected)
 
 
 def test_strict_refuses_glyphs_and_substitutions_plainly(tiny):

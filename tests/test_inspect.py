@@ -21,6 +21,7 @@ from test_sampling import (  # noqa: F401 - CLI helpers
     steer_window,
 )
 
+from hwcli.config import DEFAULT_CANDIDATES
 from hwcli.generate.inspection import focus_report, inspect_text
 from hwcli.generate import sampler
 from hwcli.models import mdn
@@ -90,7 +91,7 @@ def test_the_density_uses_the_predictions_the_ink_was_drawn_from(tiny, monkeypat
 
     monkeypatch.setattr(sampler, "sample_mixture", sample)
     monkeypatch.setattr(mdn, "density", density)
-    result = inspect_text(tiny.load(), "hello", bias=0.0, seed=5)
+    result = inspect_text(tiny.load(), "hello", bias=0.0, seed=5, candidates=1)  # the batch's one line
     T = len(result.phi)
     assert len(sampled) >= T and len(plotted) == T - 1  # every step near the ink
     for t, y_hat in enumerate(plotted):
@@ -127,8 +128,8 @@ def test_inspect_bad_model(home, tmp_path, model, fragment):
 
 
 def test_inspect_writes_in_the_style_hw_write_uses(tiny):
-    """Same prime, same seed: the inspected ink is the ink write_lines gives, and the window shown
-    covers the new text only, not the prime's."""
+    """Same prime, same seed, same choice among samples: the inspected ink is the ink write_lines
+    gives, and the window shown covers the new text only, not the prime's."""
     from pathlib import Path
 
     from hwcli.data.ink import offsets_to_strokes
@@ -137,7 +138,8 @@ def test_inspect_writes_in_the_style_hw_write_uses(tiny):
     style = str(Path(__file__).parent / "fixtures" / "styles" / "hi.json")
     model = tiny.load()
     result = inspect_text(model, "hello", bias=0.5, seed=3, style=style)
-    expected = sampler.write_lines(model, ["hello"], bias=0.5, seed=3, prime=load_prime(style, model)).lines[0]
+    expected = sampler.write_lines(model, ["hello"], bias=0.5, seed=3, prime=load_prime(style, model),
+                                   candidates=DEFAULT_CANDIDATES).lines[0]
     for a, b in zip(result.strokes, offsets_to_strokes(expected), strict=True):
         np.testing.assert_array_equal(a, b)
     assert result.phi.shape[1] == len("hello")

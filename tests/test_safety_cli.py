@@ -68,6 +68,9 @@ def subprocess_env(home: Path, **extra) -> dict:
         (["--margin", "nan"], "--margin"),
         (["--stroke-width", "0"], "--stroke-width"),
         (["--stroke-width", "inf"], "--stroke-width"),
+        (["--candidates", "0"], "--candidates"),
+        (["--candidates", "2"], "--candidates"),
+        (["--candidates", "17"], "--candidates"),
     ],
 )
 def test_write_values_out_of_range(home, tmp_path, args, flag):
@@ -97,6 +100,7 @@ def test_sample_values_out_of_range(home, tmp_path, args, flag):
 def test_inspect_values_out_of_range(home, tmp_path):
     assert_one_line_error(hw("inspect", "hello", "-o", tmp_path / "a.svg", "--bias", "nan"), 2, "--bias")
     assert_one_line_error(hw("inspect", "hello", "-o", tmp_path / "a.svg", "--seed", "-3"), 2, "--seed")
+    assert_one_line_error(hw("inspect", "hello", "-o", tmp_path / "a.svg", "--candidates", "0"), 2, "--candidates")
 
 
 @pytest.mark.parametrize(

@@ -287,6 +287,48 @@ def test_a_stroke_begun_just_before_the_rule_fires_is_dropped(tiny, monkeypatch,
     assert lines[0][-1, 2] == 1.0
 
 
+# --- candidates: the most usual of several samples -------------------------------------------------
+
+
+def test_dwell_counts_the_steps_the_window_holds_each_character(tiny):
+    """kappa = (t+1)/2 (steered): the first character holds the window for 3 steps, each later one
+    for 2, and the step past the end is no character's."""
+    model = steer_window(tiny.load(), 0.5)
+    w = write_lines(model, ["ab", "hello"], seed=0)
+    assert [d.tolist() for d in w.dwell] == [[3, 2], [3, 2, 2, 2, 2]]
+    from hwcli.generate.priming import load_prime
+
+    style = Path(__file__).parent / "fixtures" / "styles" / "hi.json"
+    primed = write_lines(tiny.load(), ["hello"], seed=0, prime=load_prime(str(style), tiny.load()))
+    assert len(primed.dwell[0]) == len("hello")  # the prime's characters are not counted
+
+
+def test_the_most_typical_candidate_is_nearest_the_median_dwell():
+    """Median dwell [2, 3, 2]: |log(3/4)| for the first, |log(10/4)| for the second, 0 for the third."""
+    from hwcli.generate.sampler import Written, _most_typical
+
+    dwell = [np.array(d) for d in ([2, 2, 2], [2, 9, 2], [2, 3, 2], [4, 4], [4, 4], [1, 1])]
+    lines = [np.full((k + 1, 3), k, np.float32) for k in range(6)]
+    kept = _most_typical(Written(lines, [True] * 6, prime=None, dwell=dwell), 3)
+    assert [int(line[0, 0]) for line in kept.lines] == [2, 3]  # a tie keeps the first
+    assert [d.tolist() for d in kept.dwell] == [[2, 3, 2], [4, 4]]
+
+
+def test_candidates_keep_the_sample_closest_to_the_median_dwell(tiny):
+    """candidates=3 samples each text three times in one batch (the same draws as the texts given
+    three times each) and keeps the one whose dwell is nearest the median, character by character."""
+    model = tiny.load()
+    texts = ["Good morning", "hello"]
+    plain = write_lines(model, [t for t in texts for _ in range(3)], bias=0.5, seed=11)
+    chosen = write_lines(model, texts, bias=0.5, seed=11, candidates=3)
+    for i in range(len(texts)):
+        rows = plain.dwell[3 * i : 3 * i + 3]
+        median = [sorted(column)[1] for column in zip(*rows)]
+        score = [sum(abs(math.log((d + 1) / (m + 1))) for d, m in zip(row, median)) for row in rows]
+        best = 3 * i + min(range(3), key=lambda k: (score[k], k))
+        np.testing.assert_array_equal(chosen.lines[i], plain.lines[best])
+
+
 # --- batches, shapes, refusals ----------------------------------------------------------------------
 
 

@@ -72,6 +72,24 @@ def test_batch_rows_are_independent():
     np.testing.assert_allclose(together[1:], alone, rtol=1e-5, atol=1e-6)
 
 
+def test_repeated_state_steps_as_the_forward_pass_of_each_copy():
+    """Read 6 steps at batch 2, repeat every line 3 times, go on: each copy follows the torch
+    forward pass of its line over all 15 steps (the window's text repeated with it)."""
+    torch.manual_seed(4)
+    network = SynthesisNetwork(SynthesisConfig(alphabet_size=A, hidden=12, mixtures=3, window_mixtures=2)).eval()
+    randomise_biases(network)
+    x = torch.randn(B, T, 3)
+    text = one_hot(CODES, A, 7)
+    with torch.no_grad():
+        expected, _ = network(x, torch.from_numpy(text))[:2]
+    stepper = Stepper(network, B, text)
+    head, _ = steps(stepper, x[:, :6])
+    stepper.repeat(3)
+    tail, _ = steps(stepper, x[:, 6:].repeat_interleave(3, dim=0))
+    np.testing.assert_allclose(head, expected[:, :6].numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(tail, expected[:, 6:].repeat_interleave(3, dim=0).numpy(), rtol=1e-4, atol=1e-5)
+
+
 def test_one_hot_rows_and_padding():
     text = one_hot(CODES, A, 7)
     assert text.shape == (B, 7, A) and text.dtype == np.float32

@@ -19,6 +19,7 @@ def inspect(
     model: Annotated[Optional[str], typer.Option(help="Model name or .pt file \\[default: the shipped model].", show_default=False)] = None,
     bias: Annotated[float, ranged("bias", help="Sampling bias b >= 0.")] = config.DEFAULT_BIAS,
     seed: Annotated[Optional[int], ranged("seed", help="Seed for reproducible ink \\[default: fresh ink each run].", show_default=False)] = None,
+    candidates: Annotated[int, ranged("candidates", help="As hw write: the line is the most usual of this many samples.")] = config.DEFAULT_CANDIDATES,
     style: Annotated[Optional[str], typer.Option(help="As hw write --style: a style name, an ink file, line:ID, or none \\[default: the model's own style].", show_default=False)] = None,
     style_text: Annotated[Optional[str], typer.Option(help="The words the style ink shows, for ink without text.", show_default=False)] = None,
 ) -> None:
@@ -44,7 +45,7 @@ def inspect(
                          "(inspect them one at a time)")
     console = Console(stderr=True)
     network, notes = load_model(model, "synthesis")
-    result = inspect_text(network, text, bias=bias, seed=seed, style=style, style_text=style_text)
+    result = inspect_text(network, text, bias=bias, seed=seed, style=style, style_text=style_text, candidates=candidates)
     attention_svg(output, result.strokes, result.phi, result.text, result.density)
     print_notes(console, substitution_notes(result.substitutions))
     console.print(f"wrote {output}", highlight=False)

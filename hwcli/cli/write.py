@@ -49,6 +49,7 @@ def write(
     model: Annotated[Optional[str], typer.Option(help="Model name or .pt file \\[default: the shipped model].", show_default=False)] = None,
     bias: Annotated[float, ranged("bias", help="Sampling bias b >= 0: higher is neater (paper section 5.4).", rich_help_panel=SAMPLING)] = config.DEFAULT_BIAS,
     seed: Annotated[Optional[int], ranged("seed", help="Seed for reproducible ink \\[default: fresh ink each run].", rich_help_panel=SAMPLING, show_default=False)] = None,
+    candidates: Annotated[int, ranged("candidates", help="Sample each line this many times and keep the one whose pace over its letters is most usual: fewer garbled words. 1 samples once, as the paper; two give no choice.", rich_help_panel=SAMPLING)] = config.DEFAULT_CANDIDATES,
     strict: Annotated[bool, typer.Option("--strict", help="Refuse characters the model lacks instead of substituting (é -> e).", rich_help_panel=SAMPLING)] = False,
     style: Annotated[Optional[str], typer.Option(help="Built-in style (`hw models` lists them), a .json/.inkml file of your handwriting, line:ID, or none (unprimed); default: the model's own style, if it names one.", rich_help_panel=STYLE)] = None,
     style_text: Annotated[Optional[str], typer.Option(help="The words the style ink shows (when its file has no text).", rich_help_panel=STYLE)] = None,
@@ -78,7 +79,8 @@ def write(
     network, notes = load_model(model, "synthesis")
     try:
         page = write_page(text, model=network, bias=bias, seed=seed, style=style, style_text=style_text,
-                          width=width, line_spacing=line_spacing, substitute=not strict, match_style=match)
+                          width=width, line_spacing=line_spacing, substitute=not strict, match_style=match,
+                          candidates=candidates)
     except UsageError as error:  # "this model cannot write ...": say which model file
         if str(error).startswith("this model") and network.path is not None:
             raise UsageError(str(error).replace("this model", f"the model {network.path}", 1)) from None

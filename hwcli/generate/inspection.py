@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from hwcli.config import DEFAULT_CANDIDATES
 from hwcli.data.ink import offsets_to_strokes
 from hwcli.models import mdn
 from hwcli.generate.sampler import DEFAULT_BIAS
@@ -68,8 +69,10 @@ def next_point_density(model, offsets: np.ndarray, predictions: np.ndarray, grid
 
 
 def inspect_text(model, text: str, bias: float = DEFAULT_BIAS, seed: int | None = None,
-                 style: str | None = None, style_text: str | None = None) -> Inspection:
-    """Write one line as `hw write` does (same characters, same style) and trace the window."""
+                 style: str | None = None, style_text: str | None = None,
+                 candidates: int = DEFAULT_CANDIDATES) -> Inspection:
+    """Write one line as `hw write` does (same characters, same style, same choice among
+    `candidates` samples) and trace the window."""
     from hwcli.data.alphabet import Alphabet, shown_chars
     from hwcli.errors import UsageError
     from hwcli.generate.page import glyph_chars
@@ -83,7 +86,7 @@ def inspect_text(model, text: str, bias: float = DEFAULT_BIAS, seed: int | None 
         raise UsageError(f"hw inspect shows the model's own writing, and it has no {shown_chars(drawn)} "
                          "(hw write draws them from the glyph font); inspect text without them")
     prime = prime_for(style, model, style_text)
-    written = write_lines(model, [text], bias=bias, seed=seed, prime=prime, return_phi=True)
+    written = write_lines(model, [text], bias=bias, seed=seed, prime=prime, return_phi=True, candidates=candidates)
     # After a prime the window runs over "prime text + space + text": show the text's own columns.
     offsets, phi = written.lines[0], written.windows[0][:, len(written.windows[0][0]) - len(text):]
     skipped, lagged = focus_report(phi, text)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwcli.config import DEFAULT_CANDIDATES, check
 from hwcli.data.ink import offsets_to_strokes
 from hwcli.errors import UsageError
 from hwcli.generate import likeness
@@ -42,18 +43,21 @@ class Page:
 
 def write_page(text: str, model_name: str | None = None, bias: float = DEFAULT_BIAS, seed: int | None = None,
                style: str | None = None, style_text: str | None = None, width: int = 50,
-               line_spacing: float = 3.0, substitute: bool = True, model=None, match_style: bool = True) -> Page:
+               line_spacing: float = 3.0, substitute: bool = True, model=None, match_style: bool = True,
+               candidates: int = DEFAULT_CANDIDATES) -> Page:
     """Sample `text` as handwriting. Validates everything before the model runs.
 
     Characters the model lacks are substituted (é -> e) or, when printable ASCII, drawn from
     the glyph font in the writer's size and slant (Page.glyphs names them); `substitute`
     False (--strict) refuses both. With a style of your ink, the lines take its slant, letter
-    width and reach (likeness.py) unless `match_style` is False."""
+    width and reach (likeness.py) unless `match_style` is False. Each line is the best of
+    `candidates` samples (sampler.write_lines)."""
     from hwcli.data.alphabet import Alphabet
     from hwcli.render.layout import place_lines, wrap_text
 
     if not text.strip():
         raise UsageError("nothing to write: the text is empty")
+    check("candidates", candidates)
     if model is None:
         from hwcli.models import store
 
@@ -76,7 +80,7 @@ def write_page(text: str, model_name: str | None = None, bias: float = DEFAULT_B
     hand = likeness.measure([prime.offsets], [prime.text]) if prime is not None and prime.match and match_style else None
 
     def sample(texts: list[str]):
-        result = write_lines(model, texts, bias=bias, seed=seed, prime=prime)
+        result = write_lines(model, texts, bias=bias, seed=seed, prime=prime, candidates=candidates)
         result.lines = likeness.match(result.lines, texts, hand)
         return result
 

@@ -71,6 +71,7 @@ class Written:
     windows: list[np.ndarray] | None = None  # (T, U) window weights phi, with return_phi
     predictions: list[np.ndarray] | None = None  # (T, 1+6M) y_hat point t was drawn from, with return_phi
     prime: PrimeReading | None = None  # how the window read the prime's ink, when there was one
+    dwell: list[np.ndarray] | None = None  # steps the window spent on each character of each text
 
 
 @dataclass
@@ -123,30 +124,60 @@ def _rng(seed: int | None) -> np.random.Generator:
 
 
 def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: int | None = None,
-                prime: Prime | None = None, return_phi: bool = False) -> Written:
+                prime: Prime | None = None, return_phi: bool = False, candidates: int = 1) -> Written:
     """Text -> ink, one line per text, sampled as one batch (on the CPU: see stepper.py).
-    With `return_phi` the result also holds each line's window weights."""
+    With `return_phi` the result also holds each line's window weights. With `candidates`
+    > 1 each text is sampled that many times in the batch and the line written in the
+    fewest pen points is kept (config.DEFAULT_CANDIDATES says why)."""
     if model.kind != "synthesis":
         raise UsageError("this model is a prediction network: it cannot write text; use `hw sample`")
     check("bias", bias)
     check("seed", seed)
+    check("candidates", candidates)
     if not texts or any(not t.strip() for t in texts):
         raise UsageError("nothing to write: the text is empty")
+    written = _sample_lines(model, texts, candidates, bias, seed, prime, return_phi)
+    return _most_typical(written, candidates) if candidates > 1 else written
+
+
+def _most_typical(written: Written, candidates: int) -> Written:
+    """Of each text's `candidates` consecutive lines, the one whose steps on each character are
+    closest to the candidates' median for it (log ratios, summed; the first on a tie). A line
+    that stays on a letter scribbles or writes it again; one that hurries past drops it."""
+    keep = []
+    for k in range(0, len(written.lines), candidates):
+        dwell = np.stack(written.dwell[k : k + candidates]).astype(np.float64)
+        typical = np.median(dwell, axis=0)
+        keep.append(k + int(np.argmin(np.abs(np.log((dwell + 1) / (typical + 1))).sum(1))))
+    pick = lambda rows: [rows[k] for k in keep] if rows is not None else None  # noqa: E731
+    return Written(pick(written.lines), pick(written.stopped_by_rule), pick(written.windows),
+                   pick(written.predictions), written.prime, pick(written.dwell))
+
+
+def _sample_lines(model: LoadedModel, texts: list[str], copies: int, bias: float, seed: int | None,
+                  prime: Prime | None, return_phi: bool) -> Written:
+    """Each text sampled `copies` times, as consecutive lines of one batch."""
     from hwcli.data.alphabet import Alphabet
 
     alphabet = Alphabet(model.alphabet)
     net = model.network
     rng = _rng(seed)
     prefix = (prime.text + " ") if prime else ""  # section 5.5: the new text follows the prime's
-    codes = [alphabet.encode(prefix + t) for t in texts]
+    text_codes = [alphabet.encode(prefix + t) for t in texts]
+    U = max(len(c) for c in text_codes)
+    # One zero row past the longest text for phi(t, U+1). The prime is read once per text: the
+    # stepper is copied to all its lines after.
+    stepper = Stepper(net, len(texts), one_hot(text_codes, alphabet.size, U + 1))
+    texts = [t for t in texts for _ in range(copies)]  # one per line of the batch from here on
+    codes = [c for c in text_codes for _ in range(copies)]
     B = len(texts)
     lengths = np.array([len(c) for c in codes])
-    U = int(lengths.max())
-    stepper = Stepper(net, B, one_hot(codes, alphabet.size, U + 1))  # one zero row past the longest text for phi(t, U+1)
     x = np.zeros((B, 3), np.float32)
     reading = None
     if prime is not None:
-        x[:], reading = _read_prime(stepper, normalise(prime.offsets, model).numpy(), len(alphabet.encode(prime.text)))
+        first, reading = _read_prime(stepper, normalise(prime.offsets, model).numpy(), len(alphabet.encode(prime.text)))
+        x[:] = first
+    stepper.repeat(copies)
     pace = net.config.steps_per_char
     new_chars = np.array([len(alphabet.encode(t)) for t in texts])
     cap = (MAX_PACE * pace * new_chars).astype(int) + 1
@@ -162,14 +193,13 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
     last_pen_up = np.full(B, -1)  # the step of each line's latest end of stroke
     beyond_at = (np.arange(B), lengths)  # phi(t, U+1) of each line
     outside_text = np.arange(U + 1)[None, :] >= lengths[:, None]  # (B, U+1): no real character
-    focus = np.zeros((max_steps, B), np.int32) if prime is not None else None
+    focus = np.zeros((max_steps, B), np.int32)  # the character holding the window at each step
     for t in range(max_steps):
         y_hat, phi = stepper.step(x)
         x = samples[t] = sample_mixture(y_hat, net.config.mixtures, bias, rng)
         if return_phi:
             phis[t], predictions[t] = phi, y_hat
-        if focus is not None:
-            focus[t] = phi.argmax(1)
+        focus[t] = phi.argmax(1)
         # Section 5.3: stop when phi(t, U+1) exceeds phi(t, u) for every character u.
         beyond = phi[beyond_at]
         phi[outside_text] = -1.0
@@ -188,14 +218,15 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
         if done.all():
             break
     starts = np.zeros(B, int)
+    gap = len(alphabet.encode(prime.text)) if prime is not None else -1  # the space between the prime's text and the new
     if prime is not None:  # strokes that write the prime's text again are not the new text's
-        gap = len(alphabet.encode(prime.text))  # the space between the prime's text and the new
         starts = np.array([_after_prime_strokes(samples[: end_steps[b], b], focus[: end_steps[b], b], gap)
                            for b in range(B)])
+    dwell = [np.bincount(focus[starts[b] : end_steps[b], b], minlength=U + 1)[gap + 1 : lengths[b]] for b in range(B)]
     lines = [_finished_line(_cut(samples[: end_steps[b], b], starts[b]), model) for b in range(B)]
     windows = [phis[starts[b] : end_steps[b], b, : lengths[b]] for b in range(B)] if return_phi else None
     drawn_from = [predictions[starts[b] : end_steps[b], b] for b in range(B)] if return_phi else None
-    return Written(lines, stopped_by_rule.tolist(), windows, drawn_from, reading)
+    return Written(lines, stopped_by_rule.tolist(), windows, drawn_from, reading, dwell)
 
 
 def _after_prime_strokes(x: np.ndarray, focus: np.ndarray, gap: int) -> int:

@@ -93,6 +93,19 @@ class Stepper:
             self.kappa = np.zeros((batch, self.K, 1), np.float32)
             self.w = np.empty((batch, 1, A), np.float32)
 
+    def repeat(self, copies: int) -> None:
+        """Every line's state `copies` times over, in place (line b becomes lines b*copies ...
+        b*copies + copies - 1): a prime is read once per text, not once per sample of it."""
+        if copies == 1:
+            return
+        self.row = np.repeat(self.row, copies, axis=0)
+        self.cells = [np.repeat(c, copies, axis=0) for c in self.cells]
+        self.gates = np.empty((self.row.shape[0], self.gates.shape[1]), np.float32)
+        if self.text is not None:
+            self.text = np.repeat(self.text, copies, axis=0)
+            self.kappa = np.repeat(self.kappa, copies, axis=0)
+            self.w = np.repeat(self.w, copies, axis=0)
+
     def _assemble(self, parts: dict, inputs: slice, width: int) -> np.ndarray:
         """Named row blocks -> one (inputs, width) matrix over that slice of the state row; unused rows zero."""
         where = {"x": self.x_at, "1": slice(self.x_at.stop, self.x_at.stop + 1), "w": self.w_at}
