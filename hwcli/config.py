@@ -23,9 +23,9 @@ from hwcli.errors import UsageError
 DEFAULT_BIAS = 1.0
 # `hw write` samples each line this many times, as one batch, and keeps the one whose window
 # spent the most usual number of steps on each character (sampler._most_typical; DEVIATION: the
-# paper samples once). On the selection set (bench/choose_candidates.py) it read better than one
-# sample (docs/model-card.md).
-DEFAULT_CANDIDATES = 3
+# paper samples once). On the selection set (bench/choose_candidates.py) five read best of 1-5
+# (mean CER 0.043 against 0.070 for one), at 0.06 s more for a short line (docs/model-card.md).
+DEFAULT_CANDIDATES = 5
 # `hw sample` draws from the raw distribution unless told otherwise (paper section 4.1).
 DEFAULT_SAMPLE_BIAS = 0.0
 # `hw sample --steps`: pen points of a prediction network's free ink (a line or two of handwriting).
