@@ -1,5 +1,5 @@
-"""Choose how many samples `hw write` draws per line (config.DEFAULT_CANDIDATES): the one written
-in the fewest pen points is kept. Measured on a selection set kept apart from the benchmarks:
+"""Choose how many samples `hw write` draws per line (config.DEFAULT_CANDIDATES): the most usual
+one is kept (sampler._most_typical). Measured on a selection set kept apart from the benchmarks:
 primes from training-split writers (bench/priming.py's user-file path) plus the model's own
 style, the style-selection sentences (bench/style_sentences.txt) wrapped at 25 characters,
 read by the independent judge in ../shared/tools/legibility.

@@ -89,7 +89,10 @@ class Range:
     excluded: tuple = ()  # values inside the range that still mean nothing
 
     def describe(self) -> str:
-        return self._describe() + "".join(f" except {_fmt(v)}" for v in self.excluded)
+        return self._describe() + self._exceptions()
+
+    def _exceptions(self) -> str:
+        return "".join(f" except {_fmt(v)}" for v in self.excluded)
 
     def _describe(self) -> str:
         kind = "a whole number" if self.integer else "a number"
@@ -106,7 +109,7 @@ class Range:
         low = "" if self.low is None else (f"> {_fmt(self.low)}" if self.low_open else _fmt(self.low))
         high = "" if self.high is None else _fmt(self.high)
         span = f"{low} to {high}" if low and high else (low or f"<= {high}")
-        return span + "".join(f" except {_fmt(v)}" for v in self.excluded)
+        return span + self._exceptions()
 
     def ok(self, value) -> bool:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):

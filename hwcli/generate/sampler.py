@@ -127,8 +127,8 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
                 prime: Prime | None = None, return_phi: bool = False, candidates: int = 1) -> Written:
     """Text -> ink, one line per text, sampled as one batch (on the CPU: see stepper.py).
     With `return_phi` the result also holds each line's window weights. With `candidates`
-    > 1 each text is sampled that many times in the batch and the line written in the
-    fewest pen points is kept (config.DEFAULT_CANDIDATES says why)."""
+    > 1 each text is sampled that many times in the batch and the most usual sample is kept
+    (`_most_typical`; config.DEFAULT_CANDIDATES says why)."""
     if model.kind != "synthesis":
         raise UsageError("this model is a prediction network: it cannot write text; use `hw sample`")
     check("bias", bias)
@@ -163,23 +163,21 @@ def _sample_lines(model: LoadedModel, texts: list[str], copies: int, bias: float
     net = model.network
     rng = _rng(seed)
     prefix = (prime.text + " ") if prime else ""  # section 5.5: the new text follows the prime's
+    gap = len(prefix) - 1  # the space between the prime's text and the new (-1: no prime)
     text_codes = [alphabet.encode(prefix + t) for t in texts]
     U = max(len(c) for c in text_codes)
     # One zero row past the longest text for phi(t, U+1). The prime is read once per text: the
     # stepper is copied to all its lines after.
     stepper = Stepper(net, len(texts), one_hot(text_codes, alphabet.size, U + 1))
-    texts = [t for t in texts for _ in range(copies)]  # one per line of the batch from here on
-    codes = [c for c in text_codes for _ in range(copies)]
-    B = len(texts)
-    lengths = np.array([len(c) for c in codes])
+    lengths = np.array([len(c) for c in text_codes for _ in range(copies)])  # one per line of the batch
+    B = len(lengths)
     x = np.zeros((B, 3), np.float32)
     reading = None
     if prime is not None:
-        first, reading = _read_prime(stepper, normalise(prime.offsets, model).numpy(), len(alphabet.encode(prime.text)))
-        x[:] = first
+        x[:], reading = _read_prime(stepper, normalise(prime.offsets, model).numpy(), gap)
     stepper.repeat(copies)
     pace = net.config.steps_per_char
-    new_chars = np.array([len(alphabet.encode(t)) for t in texts])
+    new_chars = lengths - len(prefix)
     cap = (MAX_PACE * pace * new_chars).astype(int) + 1
     finish_cap = max(1, int(FINISH_PACE * pace))
     max_steps = int(cap.max())
@@ -218,7 +216,6 @@ def _sample_lines(model: LoadedModel, texts: list[str], copies: int, bias: float
         if done.all():
             break
     starts = np.zeros(B, int)
-    gap = len(alphabet.encode(prime.text)) if prime is not None else -1  # the space between the prime's text and the new
     if prime is not None:  # strokes that write the prime's text again are not the new text's
         starts = np.array([_after_prime_strokes(samples[: end_steps[b], b], focus[: end_steps[b], b], gap)
                            for b in range(B)])
