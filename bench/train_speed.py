@@ -232,6 +232,8 @@ def main() -> None:
     parser.add_argument("--chars", type=int, help="characters per text (default 30)")
     parser.add_argument("--rounds", type=int, help="timed rounds, one iteration of every variant each (default 3)")
     parser.add_argument("--peak-steps", type=int, help="line length of the peak-memory run (default 1200)")
+    parser.add_argument("--peak-runs", type=int,
+                        help="fresh processes per peak-memory figure, median taken (default 3; 0 skips the figure)")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--bf16", action="store_true", help="also time bfloat16 autocast variants")
@@ -242,7 +244,7 @@ def main() -> None:
     args = parser.parse_args()
 
     sizes = dict(QUICK if args.quick else PAPER)
-    for key in ("hidden", "layers", "batch", "steps", "chars", "rounds", "peak_steps"):
+    for key in ("hidden", "layers", "batch", "steps", "chars", "rounds", "peak_steps", "peak_runs"):
         if getattr(args, key) is not None:
             sizes[key] = getattr(args, key)
     sizes["bf16"] = args.peak_only and args.bf16  # the peak-memory child's own precision
@@ -279,6 +281,7 @@ def main() -> None:
     result["naive_max_abs_difference"] = naive_difference(synthesis, device)
     del variants
     peaks = [("fused", False, False), ("autograd_loop", True, False)] + ([("fused_bf16", False, True)] if args.bf16 else [])
+    peaks = peaks if sizes["peak_runs"] > 0 else []
     for name, reference, bf16 in peaks:
         # The heap's layout, and with it the peak, varies from process to process (2,405-2,545 MB
         # in eight runs of the bf16 one): the median of peak_runs processes, and the largest.

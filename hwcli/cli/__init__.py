@@ -162,8 +162,11 @@ def _flag_type(option, ctx):
     return _display_type_rich(option, ctx)
 
 
-_display_type_rich = TyperOption.display_type_rich
-TyperOption.display_type_rich = _flag_type
+# A private hook of typer's rich help (typer 0.16 and later, but not every release has it): where
+# it is missing, flags keep their `<bool>` in --help and nothing else changes.
+_display_type_rich = getattr(TyperOption, "display_type_rich", None)
+if _display_type_rich is not None:
+    TyperOption.display_type_rich = _flag_type
 
 
 class RangeError(typer.BadParameter):
