@@ -4,7 +4,10 @@ primes from training-split writers (bench/priming.py's user-file path) plus the 
 style, the style-selection sentences (bench/style_sentences.txt) wrapped at 25 characters,
 read by the independent judge in ../shared/tools/legibility.
 
-    python bench/choose_candidates.py [--candidates 1 3 5] [--writers 30] [--seeds 2] [--dataset FILE] [--quick]
+    python bench/choose_candidates.py [--candidates 1 3 5] [--writers 30] [--seeds 2] [--dataset FILE] [--no-match] [--quick]
+
+As `hw write --style FILE` does, the writers' lines lift the pen as often as their ink
+(generate/lifts.py); `--no-match` samples without that, as `hw write --no-match`.
 
 Prints one JSON object per candidate count: mean and median CER over the lines, and the
 share of lines the judge reads perfectly.
@@ -60,6 +63,7 @@ def main() -> None:
     parser.add_argument("--bias", type=float, default=DEFAULT_BIAS)
     parser.add_argument("--model")
     parser.add_argument("--dataset", type=Path, help="the preprocessed IAM-OnDB [default: the cache's]")
+    parser.add_argument("--no-match", action="store_true", help="no pen-lift matching for the writers' ink")
     parser.add_argument("--quick", action="store_true", help="2 writers, 1 seed, candidates 1 and 3: a check that it runs")
     args = parser.parse_args()
     if args.quick:
@@ -86,12 +90,13 @@ def main() -> None:
         for k, prime in enumerate(primes.values()):
             lines = [line for s in sentences[2 * k % len(sentences):][:2] for line in wrap_text(s, WRAP)]
             for seed in range(args.seeds):
-                written = write_lines(model, lines, bias=args.bias, seed=seed, prime=prime, candidates=count)
+                written = write_lines(model, lines, bias=args.bias, seed=seed, prime=prime, candidates=count,
+                                      match_lifts=prime.match and not args.no_match)
                 inks += [y_down(offsets_to_strokes(o)) for o in written.lines]
                 texts += lines
         seconds = time.perf_counter() - started
         cers = [judge_cer(r, t) for r, t in zip(judge.read_many(inks), texts)]
-        print(json.dumps({"candidates": count, "lines": len(cers), "styles": len(primes), "seeds": args.seeds,
+        print(json.dumps({"candidates": count, "match_lifts": not args.no_match, "lines": len(cers), "styles": len(primes), "seeds": args.seeds,
                           "mean_cer": round(float(np.mean(cers)), 4), "median_cer": round(float(np.median(cers)), 4),
                           "read_perfectly": round(float(np.mean(np.array(cers) == 0)), 3),
                           "write_seconds": round(seconds, 1)}), flush=True)

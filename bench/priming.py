@@ -157,7 +157,9 @@ def main() -> None:
     unset_real_rank = ranks(pick({f: line_features[i] for f, i in writers.items()}), pick(profiles), scale[unset])
     for row in rows:
         row.update(output_rank=output_rank[row["form"]], real_line_rank=real_rank[row["form"]],
-                   output_rank_unmatched_figures=unset_rank[row["form"]], real_line_rank_unmatched_figures=unset_real_rank[row["form"]])
+                   output_rank_unmatched_figures=unset_rank[row["form"]], real_line_rank_unmatched_figures=unset_real_rank[row["form"]],
+                   figures_output=_rounded(outputs[row["form"]]), figures_real_line=_rounded(line_features[writers[row["form"]]]),
+                   figures_profile=_rounded(profiles[row["form"]]))
     gaps = figure_gaps(outputs, profiles, scale)
     real_gaps = figure_gaps({f: line_features[i] for f, i in writers.items()}, profiles, scale)
     worse = [r["form"] for r in rows if r["output_cer"] > r["own_cer"] + WORSE_BY]
@@ -179,8 +181,15 @@ def main() -> None:
         "wrap": args.wrap, "one_lines_the_judge_takes_for_flat": flat,
         "mismatch_notes": notes, "write_seconds": round(seconds, 1), "out": str(out),
     }
-    (out / "priming.json").write_text(json.dumps({"summary": summary, "writers": rows}, indent=1))
+    # Every writer's figures and their spreads: enough to recompute any rank offline.
+    (out / "priming.json").write_text(json.dumps({"summary": summary, "figure_spreads": _rounded(scale),
+                                                  "profiles": {f: _rounded(v) for f, v in profiles.items()},
+                                                  "writers": rows}, indent=1))
     print(json.dumps(summary))
+
+
+def _rounded(figures: np.ndarray) -> list[float]:
+    return [round(float(v), 5) for v in figures]
 
 
 def figure_gaps(queries: dict[str, np.ndarray], profiles: dict[str, np.ndarray], scale: np.ndarray) -> dict[str, float]:

@@ -138,8 +138,9 @@ def test_inspect_writes_in_the_style_hw_write_uses(tiny):
     style = str(Path(__file__).parent / "fixtures" / "styles" / "hi.json")
     model = tiny.load()
     result = inspect_text(model, "hello", bias=0.5, seed=3, style=style)
+    # A style of the user's ink: hw write steers its pen lifts (write_page's match_lifts).
     expected = sampler.write_lines(model, ["hello"], bias=0.5, seed=3, prime=load_prime(style, model),
-                                   candidates=DEFAULT_CANDIDATES).lines[0]
+                                   candidates=DEFAULT_CANDIDATES, match_lifts=True).lines[0]
     for a, b in zip(result.strokes, offsets_to_strokes(expected), strict=True):
         np.testing.assert_array_equal(a, b)
     assert result.phi.shape[1] == len("hello")

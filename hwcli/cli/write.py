@@ -53,7 +53,7 @@ def write(
     strict: Annotated[bool, typer.Option("--strict", help="Refuse characters the model lacks instead of substituting (é -> e).", rich_help_panel=SAMPLING)] = False,
     style: Annotated[Optional[str], typer.Option(help="Built-in style (`hw models` lists them), a .json/.inkml file of your handwriting, line:ID, or none (unprimed); default: the model's own style, if it names one.", rich_help_panel=STYLE)] = None,
     style_text: Annotated[Optional[str], typer.Option(help="The words the style ink shows (when its file has no text).", rich_help_panel=STYLE)] = None,
-    match: Annotated[bool, typer.Option("--match/--no-match", help="With a style of your own ink: give the writing its slant, letter width and ascender and descender reach, measured on the ink (built-in styles are written as the model writes them); --no-match leaves the model's.", rich_help_panel=STYLE)] = True,
+    match: Annotated[bool, typer.Option("--match/--no-match", help="With a style of your own ink: give the writing its slant, letter width, ascender and descender reach and how often it lifts the pen, measured on the ink (built-in styles are written as the model writes them); --no-match leaves the model's.", rich_help_panel=STYLE)] = True,
     width: Annotated[int, ranged("width", help="Wrap lines at this many characters.", rich_help_panel=PAGE)] = config.DEFAULT_WIDTH,
     line_spacing: Annotated[float, ranged("line_spacing", help="Baseline to baseline, in line heights.", rich_help_panel=PAGE)] = config.DEFAULT_LINE_SPACING,
     margin: Annotated[Optional[float], ranged("margin", help=f"Space around the ink, in letter sizes \\[default: {config.DEFAULT_MARGIN_LETTERS:g}].", rich_help_panel=PAGE, show_default=False)] = None,

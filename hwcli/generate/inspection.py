@@ -86,7 +86,8 @@ def inspect_text(model, text: str, bias: float = DEFAULT_BIAS, seed: int | None 
         raise UsageError(f"hw inspect shows the model's own writing, and it has no {shown_chars(drawn)} "
                          "(hw write draws them from the glyph font); inspect text without them")
     prime = prime_for(style, model, style_text)
-    written = write_lines(model, [text], bias=bias, seed=seed, prime=prime, return_phi=True, candidates=candidates)
+    written = write_lines(model, [text], bias=bias, seed=seed, prime=prime, return_phi=True, candidates=candidates,
+                          match_lifts=prime is not None and prime.match)
     # After a prime the window runs over "prime text + space + text": show the text's own columns.
     offsets, phi = written.lines[0], written.windows[0][:, len(written.windows[0][0]) - len(text):]
     skipped, lagged = focus_report(phi, text)

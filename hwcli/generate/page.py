@@ -50,7 +50,7 @@ def write_page(text: str, model_name: str | None = None, bias: float = DEFAULT_B
     Characters the model lacks are substituted (é -> e) or, when printable ASCII, drawn from
     the glyph font in the writer's size and slant (Page.glyphs names them); `substitute`
     False (--strict) refuses both. With a style of your ink, the lines take its slant, letter
-    width and reach (likeness.py) unless `match_style` is False. Each line is the best of
+    width and reach (likeness.py) and lift the pen as often (lifts.py) unless `match_style` is False. Each line is the best of
     `candidates` samples (sampler.write_lines)."""
     from hwcli.data.alphabet import Alphabet
     from hwcli.render.layout import place_lines, wrap_text
@@ -77,10 +77,12 @@ def write_page(text: str, model_name: str | None = None, bias: float = DEFAULT_B
     from hwcli.generate.priming import prime_for
 
     prime = prime_for(style, model, style_text)
-    hand = likeness.measure([prime.offsets], [prime.text]) if prime is not None and prime.match and match_style else None
+    matching = prime is not None and prime.match and match_style
+    hand = likeness.measure([prime.offsets], [prime.text]) if matching else None
 
     def sample(texts: list[str]):
-        result = write_lines(model, texts, bias=bias, seed=seed, prime=prime, candidates=candidates)
+        result = write_lines(model, texts, bias=bias, seed=seed, prime=prime, candidates=candidates,
+                             match_lifts=matching)
         result.lines = likeness.match(result.lines, texts, hand)
         return result
 

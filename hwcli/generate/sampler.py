@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from hwcli.errors import UsageError
+from hwcli.generate.lifts import LiftSteer, lift_rate
 from hwcli.generate.stepper import Stepper, one_hot
 from hwcli.models.checkpoint import LoadedModel
 
@@ -40,10 +41,12 @@ FINISH_PACE = 1.0
 STRAY_POINTS = 2
 
 
-def sample_mixture(y_hat: np.ndarray, mixtures: int, bias: float, rng: np.random.Generator) -> np.ndarray:
+def sample_mixture(y_hat: np.ndarray, mixtures: int, bias: float, rng: np.random.Generator,
+                   lift_shift: np.ndarray | None = None) -> np.ndarray:
     """Draw x_{t+1} from the mixture (section 4.1), in numpy for the step-by-step sampler.
 
     y_hat (B, 1+6M) -> (B, 3); the same parameters as models/mdn.split_params, bias included.
+    `lift_shift` (B,) is added to the end-of-stroke logit (lifts.LiftSteer).
     """
     M, B = mixtures, y_hat.shape[0]
     pi = y_hat[:, 1 : 1 + M] * (1.0 + bias)
@@ -58,7 +61,8 @@ def sample_mixture(y_hat: np.ndarray, mixtures: int, bias: float, rng: np.random
     x = np.empty((B, 3), np.float32)
     x[:, 0] = mu1 + s1 * n1
     x[:, 1] = mu2 + s2 * (rho * n1 + np.sqrt(np.maximum(1 - rho * rho, 0)) * n2)
-    x[:, 2] = uniform[1] * (1 + np.exp(y_hat[:, 0])) < 1  # end of stroke with e = 1 / (1 + exp(e_hat))
+    e_hat = y_hat[:, 0] if lift_shift is None else y_hat[:, 0] - lift_shift
+    x[:, 2] = uniform[1] * (1 + np.exp(e_hat)) < 1  # end of stroke with e = 1 / (1 + exp(e_hat))
     return x
 
 
@@ -124,11 +128,13 @@ def _rng(seed: int | None) -> np.random.Generator:
 
 
 def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: int | None = None,
-                prime: Prime | None = None, return_phi: bool = False, candidates: int = 1) -> Written:
+                prime: Prime | None = None, return_phi: bool = False, candidates: int = 1,
+                match_lifts: bool = False) -> Written:
     """Text -> ink, one line per text, sampled as one batch (on the CPU: see stepper.py).
     With `return_phi` the result also holds each line's window weights. With `candidates`
     > 1 each text is sampled that many times in the batch and the most usual sample is kept
-    (`_most_typical`; config.DEFAULT_CANDIDATES says why)."""
+    (`_most_typical`; config.DEFAULT_CANDIDATES says why). With `match_lifts` and a prime
+    whose ink matches its text, the lines lift the pen as often as the prime (lifts.py)."""
     if model.kind != "synthesis":
         raise UsageError("this model is a prediction network: it cannot write text; use `hw sample`")
     check("bias", bias)
@@ -136,7 +142,7 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
     check("candidates", candidates)
     if not texts or any(not t.strip() for t in texts):
         raise UsageError("nothing to write: the text is empty")
-    written = _sample_lines(model, texts, candidates, bias, seed, prime, return_phi)
+    written = _sample_lines(model, texts, candidates, bias, seed, prime, return_phi, match_lifts)
     return _most_typical(written, candidates) if candidates > 1 else written
 
 
@@ -155,7 +161,7 @@ def _most_typical(written: Written, candidates: int) -> Written:
 
 
 def _sample_lines(model: LoadedModel, texts: list[str], copies: int, bias: float, seed: int | None,
-                  prime: Prime | None, return_phi: bool) -> Written:
+                  prime: Prime | None, return_phi: bool, match_lifts: bool) -> Written:
     """Each text sampled `copies` times, as consecutive lines of one batch."""
     from hwcli.data.alphabet import Alphabet
 
@@ -177,6 +183,9 @@ def _sample_lines(model: LoadedModel, texts: list[str], copies: int, bias: float
         x[:], reading = _read_prime(stepper, normalise(prime.offsets, model).numpy(), gap)
     stepper.repeat(copies)
     pace = net.config.steps_per_char
+    # Ink whose text is off gives no rate per character to match.
+    steer = (LiftSteer(lift_rate(prime.offsets, prime.text), B)
+             if match_lifts and prime is not None and reading.mismatch(pace) is None else None)
     new_chars = lengths - len(prefix)
     cap = (MAX_PACE * pace * new_chars).astype(int) + 1
     finish_cap = max(1, int(FINISH_PACE * pace))
@@ -194,10 +203,13 @@ def _sample_lines(model: LoadedModel, texts: list[str], copies: int, bias: float
     focus = np.zeros((max_steps, B), np.int32)  # the character holding the window at each step
     for t in range(max_steps):
         y_hat, phi = stepper.step(x)
-        x = samples[t] = sample_mixture(y_hat, net.config.mixtures, bias, rng)
+        focus[t] = phi.argmax(1)
+        shift = steer.shift(focus[t] - gap) if steer else None  # characters of the new text passed
+        x = samples[t] = sample_mixture(y_hat, net.config.mixtures, bias, rng, shift)
+        if steer:
+            steer.count(x)
         if return_phi:
             phis[t], predictions[t] = phi, y_hat
-        focus[t] = phi.argmax(1)
         # Section 5.3: stop when phi(t, U+1) exceeds phi(t, u) for every character u.
         beyond = phi[beyond_at]
         phi[outside_text] = -1.0

@@ -1,0 +1,46 @@
+"""Lifting the pen as often as the style's ink does: cursive or print (issue #14).
+
+Priming carries a hand's letter forms, but not its habit of lifting the pen: with 40 unseen
+writers' ink, the output's pen lifts per character followed the writer's own line only
+loosely (correlation 0.70), and of the seven figures bench/priming.py ranks writers by, it
+was the one that most kept the output from looking like its writer (docs/model-card.md).
+
+So while a primed line is sampled, a `LiftSteer` counts the pen lifts drawn so far against
+the style's rate times the characters the window has passed, and moves the end-of-stroke
+logit towards the rate: by GAIN per lift behind or ahead, leaving DEAD_ZONE lifts either
+way alone (there the line is sampled as the paper does), and never by more than MAX_SHIFT.
+A lift the network already half wants (the end of a letter in a half-joined hand) is made
+or not; one it is sure of is hardly moved, and the network writes on from whatever was
+drawn, joined or lifted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+GAIN = 0.5  # logit per pen lift the line is behind (or ahead of) the style's rate
+DEAD_ZONE = 1.0  # pen lifts of slack either way before the steer acts
+MAX_SHIFT = 1.5  # the most the end-of-stroke logit is moved either way
+
+
+def lift_rate(offsets: np.ndarray, text: str) -> float:
+    """Pen lifts per character (spaces included) of stroke-3 ink and its text."""
+    return float((offsets[:, 2] > 0.5).sum()) / max(len(text), 1)
+
+
+class LiftSteer:
+    """The end-of-stroke logit shift of each line of a batch, from the lifts it has drawn."""
+
+    def __init__(self, rate: float, batch: int):
+        self.rate = rate
+        self.lifts = np.zeros(batch)
+
+    def shift(self, chars_passed: np.ndarray) -> np.ndarray:
+        """(B,) logit shifts, from the characters of the new text the window has passed."""
+        behind = self.rate * np.maximum(chars_passed, 0) - self.lifts
+        slack = np.sign(behind) * np.maximum(np.abs(behind) - DEAD_ZONE, 0.0)
+        return np.clip(GAIN * slack, -MAX_SHIFT, MAX_SHIFT)
+
+    def count(self, x: np.ndarray) -> None:
+        """Count the pen lifts of the points just drawn, (B, 3)."""
+        self.lifts += x[:, 2] > 0.5
