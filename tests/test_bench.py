@@ -37,6 +37,33 @@ def test_train_speed(hw_home):
     assert result
 
 
+def test_peak_flops(hw_home):
+    (result,) = bench("peak_flops.py", "--quick", home=hw_home)
+    assert result["quick"] is True and result["ceiling_time_steps_per_second_bf16"]["synthesis"] > 0
+
+
+@pytest.mark.parametrize("kind", ["synthesis", "prediction"])
+def test_peak_flops_counts_every_weight_of_the_real_network(kind):
+    """A time step's forward products use each weight matrix element once (two FLOP): the counted
+    shapes must hold exactly the weights of the networks training runs, at paper size."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import peak_flops
+
+    from hwcli.models.prediction import PredictionConfig, PredictionNetwork
+    from hwcli.models.synthesis import SynthesisConfig, SynthesisNetwork
+
+    sizes = dict(hidden=peak_flops.HIDDEN, layers=peak_flops.LAYERS, mixtures=peak_flops.MIXTURES)
+    if kind == "synthesis":
+        network = SynthesisNetwork(SynthesisConfig(alphabet_size=peak_flops.ALPHABET, window_mixtures=peak_flops.WINDOW_MIXTURES,
+                                                   steps_per_char=25.0, **sizes))
+        shapes = peak_flops.synthesis_shapes()
+    else:
+        network, shapes = PredictionNetwork(PredictionConfig(**sizes)), peak_flops.prediction_shapes()
+    weights = sum(p.numel() for p in network.parameters() if p.dim() == 2)
+    assert sum(n_in * n_out for n_in, n_out in shapes) == weights
+    assert peak_flops.product_flops(shapes) == 3 * 2 * weights
+
+
 def test_sample_speed(hw_home):
     (result,) = bench("sample_speed.py", "--quick", home=hw_home)
     assert result["quick"] is True
