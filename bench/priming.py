@@ -89,6 +89,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="priming with unseen writers' ink: legibility and likeness")
     parser.add_argument("--writers", type=int, default=40)
     parser.add_argument("--sentences", type=int, default=3, help="sentences written per writer")
+    parser.add_argument("--sentence-file", type=Path, default=SENTENCES,
+                        help="the sentences, one a line (default bench/priming_sentences.txt; "
+                             "bench/digit_sentences.txt has digits and times)")
     parser.add_argument("--dataset", type=Path)
     parser.add_argument("--model")
     parser.add_argument("--out", type=Path)
@@ -111,7 +114,7 @@ def main() -> None:
     data = dataset.load(args.dataset or paths.default_dataset_path())
     model = store.load(args.model, "synthesis")
     writers, forms = pick_writers(data, Alphabet(model.alphabet), args.writers)
-    sentences = [s for s in SENTENCES.read_text().splitlines() if s.strip()]
+    sentences = [s for s in args.sentence_file.read_text().splitlines() if s.strip()]
     out = args.out or Path(tempfile.mkdtemp(prefix="hw-priming-"))
     (out / "ink").mkdir(parents=True, exist_ok=True)
 

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from test_sampling import steer_window
 
-from hwcli.generate.lifts import LiftSteer, lift_rate
+from hwcli.generate.lifts import LiftSteer, letter_mask, lift_rate
 from hwcli.generate.priming import Prime
 from hwcli.generate.sampler import sample_mixture, write_lines
 from hwcli.models import store
@@ -23,13 +23,24 @@ def test_lift_rate_counts_pen_lifts_per_character_spaces_included():
 
 
 def test_the_steer_leaves_a_dead_zone_then_shifts_by_its_gain_up_to_its_limit():
-    """rate 0.5: behind = 0.5 * chars - lifts = [0, 2, -1, -8] (chars before the text count as 0);
-    less the one lift of slack either way [0, 1, 0, -7]; times 0.5 [0, 0.5, 0, -3.5]; held to 1.5."""
-    steer = LiftSteer(0.5, 4)
+    """rate 0.5, the new text from position 3: at position 7, behind = 0.5 * 4 - lifts = [2, -1, -8];
+    less the one lift of slack either way [1, 0, -7]; times 0.5 [0.5, 0, -3.5]; held to 1.5.
+    Before the new text (position 1) nothing is behind: 0."""
+    letters = np.ones((4, 12), bool)
+    steer = LiftSteer(0.5, letters, start=3)
     steer.lifts[:] = [0, 0, 3, 10]
-    np.testing.assert_allclose(steer.shift(np.array([-3, 4, 4, 4])), [0.0, 0.5, 0.0, -1.5])
+    np.testing.assert_allclose(steer.shift(np.array([1, 7, 7, 7])), [0.0, 0.5, 0.0, -1.5])
     steer.count(np.array([[0, 0, 1], [0, 0, 0], [0, 0, 1], [0, 0, 1]], np.float32))
     assert steer.lifts.tolist() == [1, 0, 4, 11]
+
+
+def test_the_steer_leaves_everything_but_letters_alone():
+    letters = letter_mask(["ab 12:c", "x"], 9)
+    assert letters.tolist() == [[True, True, False, False, False, False, True, False, False],
+                                [True, False, False, False, False, False, False, False, False]]
+    steer = LiftSteer(2.0, letters, start=0)  # far behind at every position past 1: +1.5 on letters
+    np.testing.assert_allclose(steer.shift(np.array([6, 1])), [1.5, 0.0])  # "c"; "x" is position 0
+    np.testing.assert_allclose(steer.shift(np.array([3, 8])), [0.0, 0.0])  # "1"; past the end of "x"
 
 
 def test_a_lift_shift_moves_the_end_of_stroke_probability_and_nothing_else():

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from hwcli.errors import UsageError
-from hwcli.generate.lifts import LiftSteer, lift_rate
+from hwcli.generate.lifts import LiftSteer, letter_mask, lift_rate
 from hwcli.generate.stepper import Stepper, one_hot
 from hwcli.models.checkpoint import LoadedModel
 
@@ -184,8 +184,10 @@ def _sample_lines(model: LoadedModel, texts: list[str], copies: int, bias: float
     stepper.repeat(copies)
     pace = net.config.steps_per_char
     # Ink whose text is off gives no rate per character to match.
-    steer = (LiftSteer(lift_rate(prime.offsets, prime.text), B)
-             if match_lifts and prime is not None and reading.mismatch(pace) is None else None)
+    steer = None
+    if match_lifts and prime is not None and reading.mismatch(pace) is None:
+        letters = np.repeat(letter_mask([prefix + t for t in texts], U + 1), copies, axis=0)
+        steer = LiftSteer(lift_rate(prime.offsets, prime.text), letters, start=gap)
     new_chars = lengths - len(prefix)
     cap = (MAX_PACE * pace * new_chars).astype(int) + 1
     finish_cap = max(1, int(FINISH_PACE * pace))
@@ -204,7 +206,7 @@ def _sample_lines(model: LoadedModel, texts: list[str], copies: int, bias: float
     for t in range(max_steps):
         y_hat, phi = stepper.step(x)
         focus[t] = phi.argmax(1)
-        shift = steer.shift(focus[t] - gap) if steer else None  # characters of the new text passed
+        shift = steer.shift(focus[t]) if steer else None
         x = samples[t] = sample_mixture(y_hat, net.config.mixtures, bias, rng, shift)
         if steer:
             steer.count(x)
