@@ -20,9 +20,9 @@ import json
 import time
 
 import torch
+from train_speed import PAPER  # the paper's sizes (sections 4-5), as that benchmark runs them
 
-# Paper sizes (sections 4-5), as bench/train_speed.py.
-HIDDEN, LAYERS, MIXTURES, WINDOW_MIXTURES, ALPHABET, INPUT = 400, 3, 20, 10, 80, 3
+INPUT = 3  # x_t: the pen's offset and its end-of-stroke bit
 
 
 def product_flops(shapes: list[tuple[int, int]]) -> float:
@@ -32,19 +32,19 @@ def product_flops(shapes: list[tuple[int, int]]) -> float:
 
 
 def synthesis_shapes() -> list[tuple[int, int]]:
-    gates = 4 * HIDDEN
-    layer1 = (INPUT + ALPHABET + HIDDEN, gates)  # [x_t, w_{t-1}, h^1_{t-1}]
-    window = (HIDDEN, 3 * WINDOW_MIXTURES)
-    upper = [(INPUT + ALPHABET + 2 * HIDDEN, gates)] * (LAYERS - 1)  # [x_t, w_t, h^{n-1}_t, h^n_{t-1}]
-    output = (LAYERS * HIDDEN, 1 + 6 * MIXTURES)
+    H, A, L = PAPER["hidden"], PAPER["alphabet"], PAPER["layers"]
+    layer1 = (INPUT + A + H, 4 * H)  # [x_t, w_{t-1}, h^1_{t-1}]
+    window = (H, 3 * PAPER["window_mixtures"])
+    upper = [(INPUT + A + 2 * H, 4 * H)] * (L - 1)  # [x_t, w_t, h^{n-1}_t, h^n_{t-1}]
+    output = (L * H, 1 + 6 * PAPER["mixtures"])
     return [layer1, window, *upper, output]
 
 
 def prediction_shapes() -> list[tuple[int, int]]:
-    gates = 4 * HIDDEN
-    layer1 = (INPUT + HIDDEN, gates)
-    upper = [(INPUT + 2 * HIDDEN, gates)] * (LAYERS - 1)
-    output = (LAYERS * HIDDEN, 1 + 6 * MIXTURES)
+    H, L = PAPER["hidden"], PAPER["layers"]
+    layer1 = (INPUT + H, 4 * H)
+    upper = [(INPUT + 2 * H, 4 * H)] * (L - 1)
+    output = (L * H, 1 + 6 * PAPER["mixtures"])
     return [layer1, *upper, output]
 
 

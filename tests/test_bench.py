@@ -48,17 +48,15 @@ def test_peak_flops_counts_every_weight_of_the_real_network(kind):
     shapes must hold exactly the weights of the networks training runs, at paper size."""
     sys.path.insert(0, str(REPO / "bench"))
     import peak_flops
+    import train_speed
 
-    from hwcli.models.prediction import PredictionConfig, PredictionNetwork
-    from hwcli.models.synthesis import SynthesisConfig, SynthesisNetwork
+    from hwcli.models.prediction import PredictionNetwork
+    from hwcli.models.synthesis import SynthesisNetwork
 
-    sizes = dict(hidden=peak_flops.HIDDEN, layers=peak_flops.LAYERS, mixtures=peak_flops.MIXTURES)
     if kind == "synthesis":
-        network = SynthesisNetwork(SynthesisConfig(alphabet_size=peak_flops.ALPHABET, window_mixtures=peak_flops.WINDOW_MIXTURES,
-                                                   steps_per_char=25.0, **sizes))
-        shapes = peak_flops.synthesis_shapes()
+        network, shapes = SynthesisNetwork(train_speed.synthesis_config(train_speed.PAPER)), peak_flops.synthesis_shapes()
     else:
-        network, shapes = PredictionNetwork(PredictionConfig(**sizes)), peak_flops.prediction_shapes()
+        network, shapes = PredictionNetwork(train_speed.prediction_config(train_speed.PAPER)), peak_flops.prediction_shapes()
     weights = sum(p.numel() for p in network.parameters() if p.dim() == 2)
     assert sum(n_in * n_out for n_in, n_out in shapes) == weights
     assert peak_flops.product_flops(shapes) == 3 * 2 * weights

@@ -30,7 +30,7 @@ def test_the_steer_leaves_a_dead_zone_then_shifts_by_its_gain_up_to_its_limit():
     steer = LiftSteer(0.5, letters, start=3)
     steer.lifts[:] = [0, 0, 3, 10]
     np.testing.assert_allclose(steer.shift(np.array([1, 7, 7, 7])), [0.0, 0.5, 0.0, -1.5])
-    steer.count(np.array([[0, 0, 1], [0, 0, 0], [0, 0, 1], [0, 0, 1]], np.float32))
+    steer.count(np.array([True, False, True, True]))
     assert steer.lifts.tolist() == [1, 0, 4, 11]
 
 

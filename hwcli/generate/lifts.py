@@ -59,6 +59,6 @@ class LiftSteer:
         on_letter = self.letters[np.arange(len(focus)), focus]
         return np.where(on_letter, np.clip(GAIN * slack, -MAX_SHIFT, MAX_SHIFT), 0.0)
 
-    def count(self, x: np.ndarray) -> None:
-        """Count the pen lifts of the points just drawn, (B, 3)."""
-        self.lifts += x[:, 2] > 0.5
+    def count(self, pen_up: np.ndarray) -> None:
+        """Count the pen lifts of the points just drawn: (B,) True where a stroke ended."""
+        self.lifts += pen_up

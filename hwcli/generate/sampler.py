@@ -208,8 +208,9 @@ def _sample_lines(model: LoadedModel, texts: list[str], copies: int, bias: float
         focus[t] = phi.argmax(1)
         shift = steer.shift(focus[t]) if steer else None
         x = samples[t] = sample_mixture(y_hat, net.config.mixtures, bias, rng, shift)
+        pen_up = x[:, 2] > 0.5
         if steer:
-            steer.count(x)
+            steer.count(pen_up)
         if return_phi:
             phis[t], predictions[t] = phi, y_hat
         # Section 5.3: stop when phi(t, U+1) exceeds phi(t, u) for every character u.
@@ -220,7 +221,6 @@ def _sample_lines(model: LoadedModel, texts: list[str], copies: int, bias: float
         fired = (beyond > phi.max(1)) & (past_end < 0) & ~done
         past_end[fired] = t
         stopped_by_rule |= fired
-        pen_up = x[:, 2] > 0.5
         finished = ~done & (((past_end >= 0) & (pen_up | (t - past_end >= finish_cap))) | (t + 1 >= cap))
         end_steps[finished] = t + 1
         stray = fired & ~pen_up & (last_pen_up >= 0) & (t - last_pen_up <= STRAY_POINTS)
