@@ -81,7 +81,7 @@ def main() -> None:
     primes = {"(model's own style)": prime_for(None, model)}
     for form, i in training_primes(data, alphabet, args.writers).items():
         ink = folder / f"{form}.json"
-        save_user_ink(ink, offsets_to_strokes(data.line(i)), str(data.texts[i]))
+        save_user_ink(ink, [offsets_to_strokes(data.line(i))], [str(data.texts[i])])
         primes[form] = prime_for(str(ink), model)
     judge = Judge()
     for count in args.candidates:

@@ -11,7 +11,11 @@ units, the `--style FILE` path), write sentences of our own, and measure
   (a real line of that writer, held out of the writer's profile either way). A form stands for
   a writer: IAM-OnDB's line files carry no writer id, and each form is one writer's session.
 
-    python bench/priming.py [--writers 40] [--sentences 3] [--dataset FILE] [--out DIR]
+With `--lines N` each writer's file holds N lines of their ink, one under the other (the prime
+line first, then the form's next lines), as a user gives a paragraph: the writer's profile
+leaves all N out, and the real-line yardstick is also given for the N lines' mean figures.
+
+    python bench/priming.py [--writers 40] [--sentences 3] [--lines N] [--dataset FILE] [--out DIR]
                             [--pictures DIR] [--seed N] [--wrap CHARS] [--bias B] [--quick]
 """
 
@@ -75,10 +79,18 @@ def pick_writers(data, alphabet: Alphabet, count: int) -> dict[str, int]:
     return {names[k]: chosen[names[k]] for k in keep}, forms
 
 
-def save_user_ink(path: Path, strokes: list[np.ndarray], text: str) -> None:
-    """A line as a drawing app would save it: y down, screen-like units, away from the origin."""
-    screen = [[[round(40 + 0.31 * x, 2), round(300 - 0.31 * y, 2)] for x, y in s] for s in strokes]
-    path.write_text(json.dumps({"text": text, "y_down": True, "strokes": screen}))
+def save_user_ink(path: Path, lines: list[list[np.ndarray]], texts: list[str]) -> None:
+    """Lines of ink as a drawing app would save them: y down, screen-like units, away from the
+    origin; each line after the first moved back to the first's left edge and below the last,
+    half its own height apart."""
+    placed = [lines[0]]
+    for strokes in lines[1:]:
+        above, points = np.concatenate(placed[-1]), np.concatenate(strokes)
+        shift = [np.concatenate(lines[0])[:, 0].min() - points[:, 0].min(),
+                 above[:, 1].min() - 1.5 * np.ptp(points[:, 1]) - points[:, 1].min()]
+        placed.append([s + shift for s in strokes])
+    screen = [[[round(40 + 0.31 * x, 2), round(300 - 0.31 * y, 2)] for x, y in s] for strokes in placed for s in strokes]
+    path.write_text(json.dumps({"text": "\n".join(texts), "y_down": True, "strokes": screen}))
 
 
 def y_down(strokes: list[np.ndarray]) -> list[np.ndarray]:
@@ -89,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="priming with unseen writers' ink: legibility and likeness")
     parser.add_argument("--writers", type=int, default=40)
     parser.add_argument("--sentences", type=int, default=3, help="sentences written per writer")
+    parser.add_argument("--lines", type=int, default=1, help="lines of each writer's ink in their style file")
     parser.add_argument("--sentence-file", type=Path, default=SENTENCES,
                         help="the sentences, one a line (default bench/priming_sentences.txt; "
                              "bench/digit_sentences.txt has digits and times)")
@@ -113,7 +126,10 @@ def main() -> None:
 
     data = dataset.load(args.dataset or paths.default_dataset_path())
     model = store.load(args.model, "synthesis")
-    writers, forms = pick_writers(data, Alphabet(model.alphabet), args.writers)
+    alphabet = Alphabet(model.alphabet)
+    writers, forms = pick_writers(data, alphabet, args.writers)
+    style_lines = {f: [i] + [j for j in forms[f] if j != i and not alphabet.missing(str(data.texts[j]))][: args.lines - 1]
+                   for f, i in writers.items()}
     sentences = [s for s in args.sentence_file.read_text().splitlines() if s.strip()]
     out = args.out or Path(tempfile.mkdtemp(prefix="hw-priming-"))
     (out / "ink").mkdir(parents=True, exist_ok=True)
@@ -121,7 +137,8 @@ def main() -> None:
     line_features = {int(i): features(offsets_to_strokes(data.line(int(i))), str(data.texts[i]))
                      for lines in forms.values() for i in lines}
     scale = np.stack(list(line_features.values())).std(0)
-    profiles = {f: np.mean([line_features[i] for i in lines if i != writers.get(f)], 0) for f, lines in forms.items()}
+    profiles = {f: np.mean([line_features[i] for i in lines if i not in style_lines.get(f, ())], 0)
+                for f, lines in forms.items()}
 
     judge = Judge()
     started = time.perf_counter()
@@ -129,7 +146,8 @@ def main() -> None:
     for k, (form, i) in enumerate(writers.items()):
         own = offsets_to_strokes(data.line(i))
         ink_file = out / "ink" / f"{form}.json"
-        save_user_ink(ink_file, own, str(data.texts[i]))
+        save_user_ink(ink_file, [offsets_to_strokes(data.line(j)) for j in style_lines[form]],
+                      [str(data.texts[j]) for j in style_lines[form]])
         texts = [sentences[(k * args.sentences + j) % len(sentences)] for j in range(args.sentences)]
         # One page with a line per sentence, for likeness (the figures of whole lines, as the profiles
         # are); the same sentences wrapped at --wrap characters, same seed, for the judge.
@@ -153,6 +171,7 @@ def main() -> None:
 
     output_rank = ranks(outputs, profiles, scale)
     real_rank = ranks({f: line_features[i] for f, i in writers.items()}, profiles, scale)
+    lines_rank = ranks({f: np.mean([line_features[j] for j in style_lines[f]], 0) for f in writers}, profiles, scale)
     # The same rank on the figures `hw` does not set itself (it matches slant and width to the style)
     unset = np.array([name not in MATCHED for name in NAMES])
     pick = lambda table: {f: v[unset] for f, v in table.items()}  # noqa: E731
@@ -160,6 +179,8 @@ def main() -> None:
     unset_real_rank = ranks(pick({f: line_features[i] for f, i in writers.items()}), pick(profiles), scale[unset])
     for row in rows:
         row.update(output_rank=output_rank[row["form"]], real_line_rank=real_rank[row["form"]],
+                   style_lines=[str(data.ids[j]) for j in style_lines[row["form"]]],
+                   real_lines_mean_rank=lines_rank[row["form"]],
                    output_rank_unmatched_figures=unset_rank[row["form"]], real_line_rank_unmatched_figures=unset_real_rank[row["form"]],
                    figures_output=_rounded(outputs[row["form"]]), figures_real_line=_rounded(line_features[writers[row["form"]]]),
                    figures_profile=_rounded(profiles[row["form"]]))
@@ -176,6 +197,8 @@ def main() -> None:
         "worse_than_own_by_0.15": worse,
         "median_rank_output": float(np.median([r["output_rank"] for r in rows])),
         "median_rank_real_line": float(np.median([r["real_line_rank"] for r in rows])),
+        "style_lines": args.lines,
+        "median_rank_real_lines_mean": float(np.median([r["real_lines_mean_rank"] for r in rows])),
         "median_rank_output_unmatched_figures": float(np.median([r["output_rank_unmatched_figures"] for r in rows])),
         "median_rank_real_line_unmatched_figures": float(np.median([r["real_line_rank_unmatched_figures"] for r in rows])),
         "style_matching": not args.no_match, "bias": args.bias, "candidates": args.candidates,

@@ -19,7 +19,8 @@ from hwcli.models import store
 def test_lift_rate_counts_pen_lifts_per_character_spaces_included():
     offsets = np.zeros((10, 3), np.float32)
     offsets[[2, 5, 9], 2] = 1.0
-    assert lift_rate(offsets, "abc def") == 3 / 7
+    assert lift_rate([(offsets, "abc def")]) == 3 / 7
+    assert lift_rate([(offsets, "abc def"), (offsets[:3], "ab")]) == 4 / 9  # lines pooled, not averaged
 
 
 def test_the_steer_leaves_a_dead_zone_then_shifts_by_its_gain_up_to_its_limit():
@@ -89,7 +90,7 @@ def test_lines_lift_the_pen_as_often_as_their_prime(tiny):
     rates = {}
     for name, rate in (("cursive", 0.1), ("print", 2.0)):
         prime = lifting_prime(prime_text, rate)
-        assert abs(lift_rate(prime.offsets, prime.text) - rate) < 0.06
+        assert abs(lift_rate(prime.hand_lines) - rate) < 0.06
         steered = write_lines(model, texts, seed=0, prime=prime, match_lifts=True)
         assert steered.prime.mismatch(model.network.config.steps_per_char) is None
         rates[name] = lifts_per_char(steered.lines, texts)

@@ -111,6 +111,62 @@ def test_a_transcription_over_several_lines_is_one_line_of_text(tiny):
     assert load_prime(str(STYLES / "multiline.inkml"), tiny.load()).text == "hi hi"
 
 
+def _two_lines(path: Path, texts: str, widen: float = 1.5) -> Path:
+    """hi.json's ink written "hi hi", then again below it and `widen` times as wide: a user's file
+    of two lines of ink, one under the other, with the text `texts`."""
+    import json
+
+    strokes, _ = read_ink(STYLES / "hi.json")
+    line = strokes + [s + [250.0, 0.0] for s in strokes]
+    below = [s * [widen, 1.0] - [0.0, 700.0] for s in line]
+    path.write_text(json.dumps({"text": texts, "strokes": [s.tolist() for s in line + below]}))
+    return path
+
+
+def test_a_file_of_several_lines_primes_with_one_and_measures_the_hand_on_all(tiny, tmp_path):
+    """Read as one line, two lines of ink one under the other would be squashed to one line's
+    height; each is fitted on its own, the network reads one, and the hand is all of them."""
+    from hwcli.data.ink import offsets_to_strokes
+    from hwcli.models import checkpoint
+
+    model = checkpoint.load(tiny.exported)
+    prime = load_prime(str(_two_lines(tmp_path / "two.json", "hi hi\nhi hi")), model)
+    assert prime.text == "hi hi"
+    assert [text for _, text in prime.hand_lines] == ["hi hi", "hi hi"]
+    widths = []
+    for offsets, _ in prime.hand_lines:
+        strokes = offsets_to_strokes(offsets)
+        assert len(strokes) == 8
+        assert line_height(strokes) == pytest.approx(model.info["line_height"], rel=0.05)
+        widths.append(np.ptp(np.concatenate(strokes)[:, 0]))
+    assert widths[1] / widths[0] == pytest.approx(1.5, rel=0.05)  # the lines kept apart, each as drawn
+    assert any(np.array_equal(prime.offsets, offsets) for offsets, _ in prime.hand_lines)
+    one = load_prime(str(STYLES / "hi.json"), model)
+    assert one.lines is None and one.hand_lines == [(one.offsets, one.text)]
+
+
+def test_the_hand_is_measured_on_every_line_of_a_file(home, tmp_path, monkeypatch):
+    from hwcli.generate import likeness
+    from hwcli.generate.page import write_page
+
+    measured = []
+    real_measure = likeness.measure
+    monkeypatch.setattr(likeness, "measure", lambda lines, texts: measured.append(list(texts)) or real_measure(lines, texts))
+    write_page("hello", SYNTHESIS, style=str(_two_lines(tmp_path / "two.json", "hi hi\nhi hi")), seed=1, candidates=1)
+    assert measured[0] == ["hi hi", "hi hi"]  # the style's hand; then the written lines'
+    assert measured[1] == ["hello"]
+
+
+def test_write_with_a_file_of_two_lines(home, tmp_path):
+    out = tmp_path / "two.svg"
+    assert_ok(write(out, "--style", _two_lines(tmp_path / "two.json", "hi hi\nhi hi")))
+    check_svg(out)
+    bad = _two_lines(tmp_path / "three.json", "hi hi\nhi hi\nhi")
+    assert_one_line_error(write(out := tmp_path / "x.svg", "--style", bad), 1,
+                          "the text has 3 lines but the ink shows 2", "one line of text per line of ink")
+    assert not out.exists()
+
+
 def test_library_errors(tiny):
     model = tiny.load()
     with pytest.raises(DataError, match="no strokes"):

@@ -151,13 +151,15 @@ def clean_text(text: str | None) -> list[str]:
     return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
 
 
-def lines_from_file(path: str | Path, text: str | None = None) -> list[Line]:
+def lines_from_file(path: str | Path, text: str | None = None,
+                    hint: str = "give one file per line of ink, each with its --text") -> list[Line]:
     """An ink file (JSON, InkML, SVG) -> its lines of ink with their text.
 
     The text is `text` when given, else the file's own; one line of text per line of ink.
     When the text has several lines and the ink shows as many (a new line starts lower
     and back at the left), the ink is split there; ink that is one line keeps its text
-    as one line (InkML transcriptions often wrap); anything else is an error.
+    as one line (InkML transcriptions often wrap); anything else is an error, ending with
+    `hint` (what the caller's options let the user do about it).
     """
     from hwcli.data.inkfile import read_ink
 
@@ -176,7 +178,7 @@ def lines_from_file(path: str | Path, text: str | None = None) -> list[Line]:
         return [Line(strokes, " ".join(texts))]
     if len(breaks) != len(texts) - 1:
         raise DataError(f"{path}: the text has {len(texts)} lines but the ink shows {len(breaks) + 1}; "
-                        "give one file per line of ink, each with its --text")
+                        + hint)
     return _split(strokes, np.diff([0, *breaks, len(strokes)]).tolist(), texts)
 
 

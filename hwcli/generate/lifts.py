@@ -28,9 +28,10 @@ DEAD_ZONE = 1.0  # pen lifts of slack either way before the steer acts
 MAX_SHIFT = 1.5  # the most the end-of-stroke logit is moved either way
 
 
-def lift_rate(offsets: np.ndarray, text: str) -> float:
-    """Pen lifts per character (spaces included) of stroke-3 ink and its text."""
-    return float((offsets[:, 2] > 0.5).sum()) / max(len(text), 1)
+def lift_rate(lines: list[tuple[np.ndarray, str]]) -> float:
+    """Pen lifts per character (spaces included) of lines of stroke-3 ink with their texts."""
+    lifts = sum(int((offsets[:, 2] > 0.5).sum()) for offsets, _ in lines)
+    return lifts / max(sum(len(text) for _, text in lines), 1)
 
 
 def letter_mask(texts: list[str], width: int) -> np.ndarray:

@@ -78,7 +78,7 @@ def write_page(text: str, model_name: str | None = None, bias: float = DEFAULT_B
 
     prime = prime_for(style, model, style_text)
     matching = prime is not None and prime.match and match_style
-    hand = likeness.measure([prime.offsets], [prime.text]) if matching else None
+    hand = likeness.measure(*map(list, zip(*prime.hand_lines))) if matching else None
 
     def sample(texts: list[str]):
         result = write_lines(model, texts, bias=bias, seed=seed, prime=prime, candidates=candidates,

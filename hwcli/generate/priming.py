@@ -30,6 +30,13 @@ class Prime:
     # The writing takes this ink's slant, width and reach (likeness.py). Built-in styles are
     # written as the model writes them: they were chosen by the legibility of exactly that.
     match: bool = True
+    # Every line of the style's ink (offsets, text), this one among them, where it has
+    # several: the network reads one line, the hand's figures are measured on them all.
+    lines: list[tuple[np.ndarray, str]] | None = None
+
+    @property
+    def hand_lines(self) -> list[tuple[np.ndarray, str]]:
+        return self.lines or [(self.offsets, self.text)]
 
 
 # `--style none`: the model's own hand, unprimed, even where the model has a default style.
@@ -68,23 +75,31 @@ def load_prime(style: str, model, text: str | None = None) -> Prime:
         yours = ", ".join(library.library_names()) or "none"
         raise UsageError(f"no style named {style!r} (built-in: {names}; yours: {yours}); "
                          "or give a .json/.inkml/.svg file or line:ID")
-    if mine:  # one prime per line of the user's ink: the one the window reads best
+    if mine:
         _refuse_text(text, f"style {style}")
-        from hwcli.generate.sampler import best_prime
-
-        lines = library.read_lines(mine)
-        return best_prime(model, [_checked(Prime(strokes_to_offsets(fit_to_model(line.strokes, model.info)),
-                                                 " ".join(line.text.split())), model) for line in lines])
+        return _from_lines(library.read_lines(mine), model)
     strokes, file_text = read_ink(source)
     if file_text and file_text.strip():
         _refuse_text(text, str(source))
-    # A transcription may span lines (InkML annotations often do): the prime is one line of text.
-    prime_text = " ".join((text or file_text or "").split())
-    if not prime_text:
+    if not " ".join((text or file_text or "").split()):
         raise UsageError(f"{source} has no text: give the words it shows with --style-text")
-    if source != builtin:  # built-in styles are training lines already in the model's units and pace
-        strokes = fit_to_model(strokes, model.info)
-    return _checked(Prime(strokes_to_offsets(strokes), prime_text, match=source != builtin), model)
+    if source == builtin:  # built-in styles are training lines already in the model's units and pace
+        return _checked(Prime(strokes_to_offsets(strokes), " ".join(file_text.split()), match=False), model)
+    # Ink of several lines, one under the other, read as one line would reach the model squashed
+    # to a line's height: it is split into its lines as `hw styles add` splits it. A
+    # transcription that spans lines over one line of ink (InkML annotations often do) stays one line.
+    lines = library.lines_from_file(source, text, hint="give the ink one line of text per line of ink")
+    return _from_lines(lines, model)
+
+
+def _from_lines(lines: list[library.Line], model) -> Prime:
+    """The line of a writer's ink the window reads best, to prime with, carrying all of them."""
+    from hwcli.generate.sampler import best_prime
+
+    primes = [_checked(Prime(strokes_to_offsets(fit_to_model(line.strokes, model.info)), " ".join(line.text.split())), model)
+              for line in lines]
+    best = best_prime(model, primes)
+    return Prime(best.offsets, best.text, lines=[(p.offsets, p.text) for p in primes] if len(primes) > 1 else None)
 
 
 def _refuse_text(text: str | None, what: str) -> None:

@@ -187,7 +187,7 @@ def _sample_lines(model: LoadedModel, texts: list[str], copies: int, bias: float
     steer = None
     if match_lifts and prime is not None and reading.mismatch(pace) is None:
         letters = np.repeat(letter_mask([prefix + t for t in texts], U + 1), copies, axis=0)
-        steer = LiftSteer(lift_rate(prime.offsets, prime.text), letters, start=gap)
+        steer = LiftSteer(lift_rate(prime.hand_lines), letters, start=gap)
     new_chars = lengths - len(prefix)
     cap = (MAX_PACE * pace * new_chars).astype(int) + 1
     finish_cap = max(1, int(FINISH_PACE * pace))
