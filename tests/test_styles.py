@@ -165,6 +165,9 @@ def test_write_with_a_file_of_two_lines(home, tmp_path):
     assert_one_line_error(write(out := tmp_path / "x.svg", "--style", bad), 1,
                           "the text has 3 lines but the ink shows 2", "one line of text per line of ink")
     assert not out.exists()
+    short = _two_lines(tmp_path / "short.json", "hi hi\na")
+    assert_one_line_error(write(out, "--style", short), 2, "short.json, line 2", "'a' is too short")
+    assert not out.exists()
 
 
 def test_library_errors(tiny):

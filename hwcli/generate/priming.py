@@ -77,7 +77,7 @@ def load_prime(style: str, model, text: str | None = None) -> Prime:
                          "or give a .json/.inkml/.svg file or line:ID")
     if mine:
         _refuse_text(text, f"style {style}")
-        return _from_lines(library.read_lines(mine), model)
+        return _from_lines(library.read_lines(mine), model, f"style {style}")
     strokes, file_text = read_ink(source)
     if file_text and file_text.strip():
         _refuse_text(text, str(source))
@@ -89,15 +89,16 @@ def load_prime(style: str, model, text: str | None = None) -> Prime:
     # to a line's height: it is split into its lines as `hw styles add` splits it. A
     # transcription that spans lines over one line of ink (InkML annotations often do) stays one line.
     lines = library.lines_from_file(source, text, hint="give the ink one line of text per line of ink")
-    return _from_lines(lines, model)
+    return _from_lines(lines, model, str(source))
 
 
-def _from_lines(lines: list[library.Line], model) -> Prime:
+def _from_lines(lines: list[library.Line], model, source: str) -> Prime:
     """The line of a writer's ink the window reads best, to prime with, carrying all of them."""
     from hwcli.generate.sampler import best_prime
 
-    primes = [_checked(Prime(strokes_to_offsets(fit_to_model(line.strokes, model.info)), " ".join(line.text.split())), model)
-              for line in lines]
+    primes = [_checked(Prime(strokes_to_offsets(fit_to_model(line.strokes, model.info)), " ".join(line.text.split())),
+                       model, f"{source}, line {n}" if len(lines) > 1 else "the style")
+              for n, line in enumerate(lines, 1)]
     best = best_prime(model, primes)
     return Prime(best.offsets, best.text, lines=[(p.offsets, p.text) for p in primes] if len(primes) > 1 else None)
 
@@ -127,11 +128,11 @@ def _dataset_prime(line_id: str, model) -> Prime:
     return _checked(Prime(coarsen(data.line(i), int(model.info.get("stride", 1))), str(data.texts[i])), model)
 
 
-def _checked(prime: Prime, model) -> Prime:
+def _checked(prime: Prime, model, where: str = "the style") -> Prime:
     from hwcli.data.alphabet import Alphabet
 
-    library.check_text_length(prime.text, "the style")  # as `hw styles add` checks it
+    library.check_text_length(prime.text, where)  # as `hw styles add` checks it
     missing = Alphabet(model.alphabet).missing(prime.text)
     if missing:
-        raise UsageError(f"the style's text holds characters the model cannot write: {' '.join(missing)}")
+        raise UsageError(f"{where}: its text holds characters the model cannot write: {' '.join(missing)}")
     return prime
