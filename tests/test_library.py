@@ -305,3 +305,13 @@ def test_library_errors_are_the_right_kind(hw_home):
     with pytest.raises(UsageError, match="20 lines"):
         library.add("mine", [[library.Line(wavy_line(), "ab")] * 21])
     assert library_files(hw_home) == []
+
+
+def test_a_style_only_from_svg_has_no_timing(tmp_path):
+    """SVG paths carry no pen timing, so such a style is resampled along its path (priming.fit_to_model)."""
+    for source, svg_only in (("a.svg, b.SVG", True), ("a.svg, b.json", False), ("capture", False), ("", False)):
+        style = tmp_path / "s.json"
+        style.write_text(json.dumps({"text": "hi", "source": source, "strokes": [[[0, 0], [1, 1]]]}))
+        assert library.from_svg_only(style) is svg_only, source
+    (tmp_path / "bad.json").write_text("{")
+    assert library.from_svg_only(tmp_path / "bad.json") is False

@@ -24,7 +24,7 @@ from hwcli.data.inkfile import read_ink
 from hwcli.errors import DataError, UsageError
 from hwcli.generate.sampler import write_lines
 from hwcli.data.ink import line_height
-from hwcli.generate.priming import fit_to_model, load_prime, resample
+from hwcli.generate.priming import fit_to_model, load_prime, resample, resample_in_time
 
 STYLES = Path(__file__).resolve().parent / "fixtures" / "styles"
 
@@ -84,11 +84,44 @@ def test_user_ink_is_fitted_to_an_exported_models_scale(tiny):
     assert target_height > 0 and target_step > 0
     strokes, _ = read_ink(STYLES / "hi.json")
     for scale in (0.01, 1.0, 50.0):  # millimetres, whiteboard units, screen pixels at high DPI
-        fitted = fit_to_model([s * scale for s in strokes], model.info)
-        assert line_height(fitted) == pytest.approx(target_height, rel=0.05)
-        steps = np.concatenate([np.hypot(*np.diff(s, axis=0).T) for s in fitted if len(s) > 1])
-        assert steps.max() <= target_step * 1.0001
-        assert np.median(steps) == pytest.approx(target_step, rel=0.25)
+        for timed in (True, False):
+            fitted = fit_to_model([s * scale for s in strokes], model.info, timed)
+            assert line_height(fitted) == pytest.approx(target_height, rel=0.05)
+            steps = np.concatenate([np.hypot(*np.diff(s, axis=0).T) for s in fitted if len(s) > 1])
+            assert np.median(steps) == pytest.approx(target_step, rel=0.25)
+            if not timed:  # along the path: no step longer than the model's
+                assert steps.max() <= target_step * 1.0001
+
+
+def _pen(slow: int, fast: int) -> np.ndarray:
+    """A straight stroke sampled as a pen draws it: `slow` steps of 1, then `fast` steps of 3."""
+    return np.column_stack([np.r_[np.arange(slow + 1.0), slow + 3.0 * np.arange(1, fast + 1)], np.zeros(slow + fast + 1)])
+
+
+def test_resample_in_time_keeps_where_the_pen_slowed():
+    stroke = _pen(8, 8)
+    out = resample_in_time(stroke, 0.5)  # twice the samples
+    index = np.arange(0.0, 16.0, 0.5)
+    np.testing.assert_allclose(out[:-1, 0], np.interp(index, np.arange(17.0), stroke[:, 0]))
+    np.testing.assert_array_equal(out[-1], stroke[-1])
+    steps = np.diff(out[:, 0])
+    np.testing.assert_allclose(steps[:16], 0.5)
+    np.testing.assert_allclose(steps[16:], 1.5)  # still three times as fast
+    assert len(resample_in_time(stroke, 4.0)) == 5  # thinned: every fourth sample and the end
+
+
+def test_timed_ink_keeps_its_pace_and_untimed_or_sparse_ink_is_resampled_along_its_path():
+    step = 0.5
+    info = {"line_height": 10.0, "pen_step": step}
+    upright = _pen(20, 20)[:, ::-1]  # drawn upwards, slowly then fast
+    pen = [upright, upright + [5.0, 0.0]]
+    timed = fit_to_model(pen, info)
+    steps = np.concatenate([np.hypot(*np.diff(s, axis=0).T) for s in timed])
+    assert np.median(steps) == pytest.approx(step, rel=0.35)
+    assert steps.max() / steps.min() == pytest.approx(3.0, rel=0.1)  # the pen's pace kept
+    for path in (fit_to_model(pen, info, timed=False), fit_to_model([s[::10] for s in pen], info)):
+        steps = np.concatenate([np.hypot(*np.diff(s, axis=0).T) for s in path])
+        assert steps.max() <= step * 1.0001  # one pace: every point a pen step apart
 
 
 def test_without_a_scale_user_ink_is_kept_as_is(tiny):

@@ -104,6 +104,16 @@ def line_height(strokes: list[np.ndarray]) -> float:
     return float(high - low)
 
 
+def resample_in_time(stroke: np.ndarray, every: float) -> np.ndarray:
+    """Points every `every` of the stroke's samples (interpolated between them; its ends kept):
+    a pen's samples thinned or thickened evenly, so they stay close where the pen slowed."""
+    if len(stroke) < 2:
+        return stroke
+    index = np.arange(len(stroke), dtype=np.float64)
+    at = np.r_[np.arange(0.0, len(stroke) - 1, every), len(stroke) - 1]
+    return np.column_stack([np.interp(at, index, stroke[:, 0]), np.interp(at, index, stroke[:, 1])])
+
+
 def resample(stroke: np.ndarray, step: float) -> np.ndarray:
     """Points every `step` along the stroke's path (its ends kept)."""
     if len(stroke) < 2:

@@ -344,6 +344,16 @@ def read_lines(path: str | Path) -> list[Line]:
     return lines
 
 
+def from_svg_only(path: str | Path) -> bool:
+    """Whether every source a stored style names is an SVG: ink with no timing of its own."""
+    try:
+        source = json.loads(Path(path).read_bytes()).get("source", "")
+    except (OSError, ValueError, AttributeError):
+        return False
+    names = [n.strip().lower() for n in str(source).split(",") if n.strip()]
+    return bool(names) and all(n.endswith(".svg") for n in names)
+
+
 def entries() -> list[Style]:
     """Library styles, then built-in ones, each by name."""
     mine = library_names()

@@ -3,8 +3,9 @@ and dataset lines, all turned into a `Prime` in the model's own units.
 
 User ink comes in any units and density (tablet pixels, screen points), so it
 is scaled to the model's line height and resampled to its typical pen-down
-step before the network sees it; both figures travel in the model's info
-(`line_height`, `pen_step`), measured on its training data.
+step before the network sees it (in time where the ink has the pen's timing,
+fit_to_model); both figures travel in the model's info (`line_height`,
+`pen_step`), measured on its training data.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from hwcli import paths
-from hwcli.data.ink import line_height, resample, strokes_to_offsets
+from hwcli.data.ink import line_height, resample, resample_in_time, strokes_to_offsets
 from hwcli.errors import DataError, UsageError
 from hwcli.generate import library
 from hwcli.generate.library import builtin_names
@@ -43,8 +44,20 @@ class Prime:
 NO_STYLE = "none"
 
 
-def fit_to_model(strokes: list[np.ndarray], info: dict) -> list[np.ndarray]:
-    """Scale ink to the model's line height and resample it to the model's pen step."""
+# Ink whose points are the pen's own samples (JSON, InkML, a capture) is resampled in time:
+# its points thinned or thickened evenly, to the model's median pen step, so they stay close
+# where the pen slowed, as in the ink the model learnt from. Resampled along its path instead
+# (every point a pen step apart, as if written at one speed), 40 unseen writers' ink primed
+# writing that read worse and looked less like them (docs/model-card.md). Ink with no timing
+# (SVG paths) or too sparse to carry any (a median step over SPARSE pen steps: vertices of a
+# drawing) is resampled along its path.
+SPARSE = 2.0
+
+
+def fit_to_model(strokes: list[np.ndarray], info: dict, timed: bool = True) -> list[np.ndarray]:
+    """Scale ink to the model's line height and resample it to the model's pen step: in time
+    where it is `timed` (its points are in the order and at the rate the pen drew them) and
+    dense enough, else along its path."""
     strokes = [np.asarray(s, np.float64) for s in strokes if len(s)]
     if not strokes or sum(len(s) for s in strokes) < 2:
         raise DataError("the style ink holds no strokes")
@@ -55,6 +68,11 @@ def fit_to_model(strokes: list[np.ndarray], info: dict) -> list[np.ndarray]:
     if height <= 0:
         raise DataError("the style ink is flat: it has no height to learn a style from")
     scaled = [s * (target_height / height) for s in strokes]
+    steps = np.concatenate([np.hypot(*np.diff(s, axis=0).T) for s in scaled if len(s) > 1] or [np.zeros(0)])
+    steps = steps[steps > 0]  # repeated samples say nothing of the pen's pace
+    if timed and len(steps) and np.median(steps) <= SPARSE * target_step:
+        every = target_step / float(np.median(steps))
+        return [resample_in_time(s, every) for s in scaled]
     return [resample(s, target_step) for s in scaled]
 
 
@@ -77,7 +95,7 @@ def load_prime(style: str, model, text: str | None = None) -> Prime:
                          "or give a .json/.inkml/.svg file or line:ID")
     if mine:
         _refuse_text(text, f"style {style}")
-        return _from_lines(library.read_lines(mine), model, f"style {style}")
+        return _from_lines(library.read_lines(mine), model, f"style {style}", timed=not library.from_svg_only(mine))
     strokes, file_text = read_ink(source)
     if file_text and file_text.strip():
         _refuse_text(text, str(source))
@@ -89,14 +107,14 @@ def load_prime(style: str, model, text: str | None = None) -> Prime:
     # to a line's height: it is split into its lines as `hw styles add` splits it. A
     # transcription that spans lines over one line of ink (InkML annotations often do) stays one line.
     lines = library.lines_from_file(source, text, hint="give the ink one line of text per line of ink")
-    return _from_lines(lines, model, str(source))
+    return _from_lines(lines, model, str(source), timed=source.suffix.lower() != ".svg")
 
 
-def _from_lines(lines: list[library.Line], model, source: str) -> Prime:
+def _from_lines(lines: list[library.Line], model, source: str, timed: bool) -> Prime:
     """The line of a writer's ink the window reads best, to prime with, carrying all of them."""
     from hwcli.generate.sampler import best_prime
 
-    primes = [_checked(Prime(strokes_to_offsets(fit_to_model(line.strokes, model.info)), " ".join(line.text.split())),
+    primes = [_checked(Prime(strokes_to_offsets(fit_to_model(line.strokes, model.info, timed)), " ".join(line.text.split())),
                        model, f"{source}, line {n}" if len(lines) > 1 else "the style")
               for n, line in enumerate(lines, 1)]
     best = best_prime(model, primes)
