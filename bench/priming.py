@@ -83,10 +83,10 @@ def save_user_ink(path: Path, lines: list[list[np.ndarray]], texts: list[str]) -
     """Lines of ink as a drawing app would save them: y down, screen-like units, away from the
     origin; each line after the first moved back to the first's left edge and below the last,
     half its own height apart."""
-    placed = [lines[0]]
+    placed, left = [lines[0]], np.concatenate(lines[0])[:, 0].min()
     for strokes in lines[1:]:
         above, points = np.concatenate(placed[-1]), np.concatenate(strokes)
-        shift = [np.concatenate(lines[0])[:, 0].min() - points[:, 0].min(),
+        shift = [left - points[:, 0].min(),
                  above[:, 1].min() - 1.5 * np.ptp(points[:, 1]) - points[:, 1].min()]
         placed.append([s + shift for s in strokes])
     screen = [[[round(40 + 0.31 * x, 2), round(300 - 0.31 * y, 2)] for x, y in s] for strokes in placed for s in strokes]

@@ -109,9 +109,8 @@ def resample_in_time(stroke: np.ndarray, every: float) -> np.ndarray:
     a pen's samples thinned or thickened evenly, so they stay close where the pen slowed."""
     if len(stroke) < 2:
         return stroke
-    index = np.arange(len(stroke), dtype=np.float64)
-    at = np.r_[np.arange(0.0, len(stroke) - 1, every), len(stroke) - 1]
-    return np.column_stack([np.interp(at, index, stroke[:, 0]), np.interp(at, index, stroke[:, 1])])
+    return _points_at(np.r_[np.arange(0.0, len(stroke) - 1, every), len(stroke) - 1],
+                      np.arange(len(stroke), dtype=np.float64), stroke)
 
 
 def resample(stroke: np.ndarray, step: float) -> np.ndarray:
@@ -121,5 +120,9 @@ def resample(stroke: np.ndarray, step: float) -> np.ndarray:
     lengths = np.r_[0.0, np.cumsum(np.hypot(*np.diff(stroke, axis=0).T))]
     if lengths[-1] < step:
         return stroke[[0, -1]]
-    at = np.r_[np.arange(0.0, lengths[-1], step), lengths[-1]]
-    return np.column_stack([np.interp(at, lengths, stroke[:, 0]), np.interp(at, lengths, stroke[:, 1])])
+    return _points_at(np.r_[np.arange(0.0, lengths[-1], step), lengths[-1]], lengths, stroke)
+
+
+def _points_at(at: np.ndarray, along: np.ndarray, stroke: np.ndarray) -> np.ndarray:
+    """The stroke's points interpolated at positions `at` of `along` (one value per point)."""
+    return np.column_stack([np.interp(at, along, stroke[:, 0]), np.interp(at, along, stroke[:, 1])])

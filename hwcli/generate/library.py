@@ -12,8 +12,8 @@ project's own JSON ink format (docs/ink-formats.md) plus two keys of its own:
 * Normalised: y up; every source (a file, a capture) scaled so its lines are
   NORMAL_HEIGHT high (10-90% range of y, as priming measures it) with its own
   proportions kept; each line's middle (median y) on y = 0, and the lines set end to
-  end, a word gap apart, so the file reads as one long line wherever one line of ink
-  is expected (`read_ink`, `hw write --style FILE`); `read_lines` gives the lines back.
+  end, a word gap apart, so a reader that knows nothing of `lines` sees one long line
+  (`read_ink`); `read_lines` gives the lines back, as `hw write --style FILE` splits them.
 
 Names: letters, digits, `-`, `_` and `.` (not first), at most 64 characters, not `none`,
 not ending in an ink file's extension, and unique: a name that a built-in style or a
@@ -151,9 +151,16 @@ def clean_text(text: str | None) -> list[str]:
     return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
 
 
-def lines_from_file(path: str | Path, text: str | None = None,
-                    hint: str = "give one file per line of ink, each with its --text") -> list[Line]:
-    """An ink file (JSON, InkML, SVG) -> its lines of ink with their text.
+def lines_from_file(path: str | Path, text: str | None = None) -> list[Line]:
+    """An ink file (JSON, InkML, SVG) -> its lines of ink with their text (split_lines)."""
+    from hwcli.data.inkfile import read_ink
+
+    return split_lines(Path(path), *read_ink(path), text)
+
+
+def split_lines(path: Path, strokes: list[np.ndarray], file_text: str | None, text: str | None = None,
+                hint: str = "give one file per line of ink, each with its --text") -> list[Line]:
+    """The strokes and text read from the ink file at `path` -> its lines of ink with their text.
 
     The text is `text` when given, else the file's own; one line of text per line of ink.
     When the text has several lines and the ink shows as many (a new line starts lower
@@ -161,10 +168,6 @@ def lines_from_file(path: str | Path, text: str | None = None,
     as one line (InkML transcriptions often wrap); anything else is an error, ending with
     `hint` (what the caller's options let the user do about it).
     """
-    from hwcli.data.inkfile import read_ink
-
-    path = Path(path)
-    strokes, file_text = read_ink(path)
     stored = _stored_lines(path)
     texts = clean_text(text if text is not None else file_text)
     if not texts:
@@ -185,13 +188,18 @@ def lines_from_file(path: str | Path, text: str | None = None,
 def _stored_lines(path: Path) -> list[int] | None:
     if path.suffix.lower() != ".json":
         return None
-    try:
-        counts = json.loads(path.read_bytes()).get("lines")
-    except (OSError, ValueError, AttributeError):
-        return None
+    counts = _stored(path, "lines")
     if isinstance(counts, list) and counts and all(isinstance(c, int) and c > 0 for c in counts):
         return counts
     return None
+
+
+def _stored(path: Path, key: str):
+    """The value of `key` in a JSON ink file of ours, or None (no such key, or not such a file)."""
+    try:
+        return json.loads(path.read_bytes()).get(key)
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _split(strokes: list[np.ndarray], counts: list[int], texts: list[str]) -> list[Line]:
@@ -346,11 +354,7 @@ def read_lines(path: str | Path) -> list[Line]:
 
 def from_svg_only(path: str | Path) -> bool:
     """Whether every source a stored style names is an SVG: ink with no timing of its own."""
-    try:
-        source = json.loads(Path(path).read_bytes()).get("source", "")
-    except (OSError, ValueError, AttributeError):
-        return False
-    names = [n.strip().lower() for n in str(source).split(",") if n.strip()]
+    names = [n.strip().lower() for n in str(_stored(Path(path), "source") or "").split(",") if n.strip()]
     return bool(names) and all(n.endswith(".svg") for n in names)
 
 

@@ -70,9 +70,9 @@ def fit_to_model(strokes: list[np.ndarray], info: dict, timed: bool = True) -> l
     scaled = [s * (target_height / height) for s in strokes]
     steps = np.concatenate([np.hypot(*np.diff(s, axis=0).T) for s in scaled if len(s) > 1] or [np.zeros(0)])
     steps = steps[steps > 0]  # repeated samples say nothing of the pen's pace
-    if timed and len(steps) and np.median(steps) <= SPARSE * target_step:
-        every = target_step / float(np.median(steps))
-        return [resample_in_time(s, every) for s in scaled]
+    median = float(np.median(steps)) if len(steps) else np.inf
+    if timed and median <= SPARSE * target_step:
+        return [resample_in_time(s, target_step / median) for s in scaled]
     return [resample(s, target_step) for s in scaled]
 
 
@@ -106,7 +106,7 @@ def load_prime(style: str, model, text: str | None = None) -> Prime:
     # Ink of several lines, one under the other, read as one line would reach the model squashed
     # to a line's height: it is split into its lines as `hw styles add` splits it. A
     # transcription that spans lines over one line of ink (InkML annotations often do) stays one line.
-    lines = library.lines_from_file(source, text, hint="give the ink one line of text per line of ink")
+    lines = library.split_lines(source, strokes, file_text, text, hint="give the ink one line of text per line of ink")
     return _from_lines(lines, model, str(source), timed=source.suffix.lower() != ".svg")
 
 
