@@ -46,7 +46,9 @@ MATCHED = ("slant", "width_per_char", "ascender", "descender")  # the figures ge
 ROOT = Path(__file__).resolve().parents[1]
 JUDGE_DIR = ROOT.parent / "shared" / "tools" / "legibility"
 SENTENCES = ROOT / "bench" / "priming_sentences.txt"
+SELECTION_SENTENCES = ROOT / "bench" / "style_sentences.txt"  # kept apart from the benchmark's
 WORSE_BY = 0.15  # the issue's bar: output no more than this much worse than the writer's own line
+WRITERS = 40  # the benchmark's writers (--writers); --selection picks among the other forms
 PRIME_CHARS = (25, 70)  # a prime line of a usual length
 # The judge takes a line more than 50 times wider than its body (10-90% of y) for a flat scribble
 # and scales it by a tenth of its width, not its body (judge.py, normalize_strokes): its letters
@@ -60,8 +62,10 @@ def form_of(line_id: str) -> str:
     return line_id.rsplit("-", 1)[0]
 
 
-def pick_writers(data, alphabet: Alphabet, count: int) -> dict[str, int]:
-    """Evenly spaced validation forms with at least 3 lines -> the index of each one's prime line."""
+def pick_writers(data, alphabet: Alphabet, count: int, selection: bool = False) -> dict[str, int]:
+    """Evenly spaced validation forms with at least 3 lines -> the index of each one's prime line.
+    `selection`: forms evenly spaced among those the benchmark (its usual WRITERS) does not pick,
+    for choosing settings on writers apart from the benchmark's."""
     forms = defaultdict(list)
     for i in data.indices(dataset.VALIDATION):
         forms[form_of(str(data.ids[i]))].append(int(i))
@@ -75,8 +79,14 @@ def pick_writers(data, alphabet: Alphabet, count: int) -> dict[str, int]:
                 chosen[form] = i
                 break
     names = sorted(chosen)
-    keep = np.unique(np.linspace(0, len(names) - 1, min(count, len(names))).round().astype(int))
-    return {names[k]: chosen[names[k]] for k in keep}, forms
+    if selection:
+        taken = set(evenly_spaced(names, WRITERS))
+        names = [n for n in names if n not in taken]
+    return {n: chosen[n] for n in evenly_spaced(names, count)}, forms
+
+
+def evenly_spaced(names: list[str], count: int) -> list[str]:
+    return [names[k] for k in np.unique(np.linspace(0, len(names) - 1, min(count, len(names))).round().astype(int))]
 
 
 def save_user_ink(path: Path, lines: list[list[np.ndarray]], texts: list[str]) -> None:
@@ -99,12 +109,12 @@ def y_down(strokes: list[np.ndarray]) -> list[np.ndarray]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="priming with unseen writers' ink: legibility and likeness")
-    parser.add_argument("--writers", type=int, default=40)
+    parser.add_argument("--writers", type=int, default=WRITERS)
     parser.add_argument("--sentences", type=int, default=3, help="sentences written per writer")
     parser.add_argument("--lines", type=int, default=1, help="lines of each writer's ink in their style file")
-    parser.add_argument("--sentence-file", type=Path, default=SENTENCES,
-                        help="the sentences, one a line (default bench/priming_sentences.txt; "
-                             "bench/digit_sentences.txt has digits and times)")
+    parser.add_argument("--sentence-file", type=Path,
+                        help="the sentences, one a line (default bench/priming_sentences.txt, with --selection "
+                             "bench/style_sentences.txt; bench/digit_sentences.txt has digits and times)")
     parser.add_argument("--dataset", type=Path)
     parser.add_argument("--model")
     parser.add_argument("--out", type=Path)
@@ -115,6 +125,9 @@ def main() -> None:
     parser.add_argument("--bias", type=float, default=DEFAULT_BIAS, help="as hw write --bias")
     parser.add_argument("--seed", type=int, default=0, help="writer k writes with seed SEED + k")
     parser.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES, help="as hw write --candidates")
+    parser.add_argument("--selection", action="store_true",
+                        help="other validation writers than the benchmark's, writing the selection sentences "
+                             "(bench/style_sentences.txt): for choosing settings apart from the benchmark")
     parser.add_argument("--quick", action="store_true", help="4 writers, 1 sentence: a smoke test")
     args = parser.parse_args()
     if args.quick:
@@ -127,10 +140,11 @@ def main() -> None:
     data = dataset.load(args.dataset or paths.default_dataset_path())
     model = store.load(args.model, "synthesis")
     alphabet = Alphabet(model.alphabet)
-    writers, forms = pick_writers(data, alphabet, args.writers)
+    writers, forms = pick_writers(data, alphabet, args.writers, args.selection)
     style_lines = {f: [i] + [j for j in forms[f] if j != i and not alphabet.missing(str(data.texts[j]))][: args.lines - 1]
                    for f, i in writers.items()}
-    sentences = [s for s in args.sentence_file.read_text().splitlines() if s.strip()]
+    sentence_file = args.sentence_file or (SELECTION_SENTENCES if args.selection else SENTENCES)
+    sentences = [s for s in sentence_file.read_text().splitlines() if s.strip()]
     out = args.out or Path(tempfile.mkdtemp(prefix="hw-priming-"))
     (out / "ink").mkdir(parents=True, exist_ok=True)
 
@@ -189,6 +203,7 @@ def main() -> None:
     worse = [r["form"] for r in rows if r["output_cer"] > r["own_cer"] + WORSE_BY]
     summary = {
         "writers": len(rows), "sentences_per_writer": args.sentences, "validation_writers": len(profiles),
+        "writer_set": "selection" if args.selection else "benchmark",
         "mean_cer": round(float(np.mean([r["output_cer"] for r in rows])), 4),
         "median_cer": round(float(np.median([r["output_cer"] for r in rows])), 4),
         "one_line_mean_cer": round(float(np.mean([r["one_line_cer"] for r in rows])), 4),
@@ -201,7 +216,7 @@ def main() -> None:
         "median_rank_real_lines_mean": float(np.median([r["real_lines_mean_rank"] for r in rows])),
         "median_rank_output_unmatched_figures": float(np.median([r["output_rank_unmatched_figures"] for r in rows])),
         "median_rank_real_line_unmatched_figures": float(np.median([r["real_line_rank_unmatched_figures"] for r in rows])),
-        "style_matching": not args.no_match, "bias": args.bias, "candidates": args.candidates,
+        "style_matching": not args.no_match, "bias": args.bias, "candidates": args.candidates, "seed": args.seed,
         "chance_rank": (len(profiles) + 1) / 2, "features": list(NAMES),
         "median_gap_per_figure_output": gaps, "median_gap_per_figure_real_line": real_gaps,
         "wrap": args.wrap, "one_lines_the_judge_takes_for_flat": flat,

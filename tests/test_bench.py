@@ -138,3 +138,68 @@ def test_judge_real_chars_counts_each_character_where_the_reading_has_it(tiny_da
     (result,) = bench("judge_real_chars.py", "--dataset", tiny_dataset, "--chars", "ae", home=hw_home)
     seen = result["validation lines (unseen by the judge)"]
     assert seen["lines"] == 8 and set(seen["per_char"]) <= {"a", "e"}
+
+
+def test_pool_priming_pools_every_writer_of_every_run(tmp_path):
+    """bench/pool_priming.py: the pooled figures over all (writer, run) pairs, against numpy on
+    the ranks themselves."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    runs, ranks, cers = [], [], []
+    for seed in (0, 100):
+        rows = [{"output_rank": int(r), "real_line_rank": int(q), "output_cer": float(c)}
+                for r, q, c in zip(rng.integers(1, 190, 9), rng.integers(1, 40, 9), rng.random(9) / 5)]
+        summary = {"writer_set": "benchmark", "seed": seed, "style_lines": 1, "mean_cer": 0.1, "median_rank_output": 1.0,
+                   "median_rank_real_line": 1.0, "worse_than_own_by_0.15": ["x"] * (seed // 100)}
+        folder = tmp_path / f"run{seed}"
+        folder.mkdir()
+        (folder / "priming.json").write_text(json.dumps({"summary": summary, "writers": rows}))
+        runs.append(folder)
+        ranks += [row["output_rank"] for row in rows]
+        cers += [row["output_cer"] for row in rows]
+    (pooled,) = bench("pool_priming.py", *runs, home=tmp_path)
+    assert pooled["pairs"] == 18 and [run["seed"] for run in pooled["runs"]] == [0, 100]
+    assert pooled["median_rank_output"] == float(np.median(ranks))
+    assert pooled["geometric_mean_rank_output"] == pytest.approx(np.exp(np.mean(np.log(ranks))), abs=0.01)
+    assert pooled["share_ranked_within_12"] == pytest.approx(np.mean(np.array(ranks) <= 12), abs=0.001)
+    assert pooled["mean_cer"] == pytest.approx(np.mean(cers), abs=1e-4)
+    assert pooled["pairs_worse_than_own_by_0.15"] == 1
+
+
+def test_pool_priming_refuses_a_folder_without_a_run(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    run = subprocess.run([sys.executable, str(REPO / "bench" / "pool_priming.py"), str(tmp_path)], env=env,
+                         capture_output=True, text=True, timeout=TIMEOUT_S)
+    assert run.returncode != 0 and "cannot read a bench/priming.py run" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_priming_selection_writers_are_apart_from_the_benchmark_s():
+    """bench/priming.py --selection: as many validation forms, none of them the benchmark's, evenly
+    spread over the rest; forms under 3 lines or with no prime-sized line are never picked."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    sys.path.insert(0, str(REPO / "bench"))
+    import priming
+
+    from hwcli.data.alphabet import Alphabet
+    from hwcli.data.dataset import VALIDATION
+
+    ids, texts = [], []
+    for form in range(60):
+        for line in range(2 if form == 5 else 3):  # form 5 has too few lines
+            ids.append(f"a{form:02d}-000-{line:02d}")
+            texts.append("too short" if form == 9 else "a line of a usual length, with words")  # form 9: no prime line
+    data = SimpleNamespace(ids=np.array(ids), texts=np.array(texts), indices=lambda split: np.arange(len(ids)) if split == VALIDATION else np.arange(0))
+    alphabet = Alphabet("abcdefghijklmnopqrstuvwxyz ,")
+    benchmark, forms = priming.pick_writers(data, alphabet, priming.WRITERS)
+    selection, _ = priming.pick_writers(data, alphabet, 6, selection=True)
+    assert len(benchmark) == priming.WRITERS and len(selection) == 6 and not set(benchmark) & set(selection)
+    assert not {"a05-000", "a09-000"} & (set(benchmark) | set(selection))
+    # Whatever count the selection asks for, it leaves out the benchmark's usual WRITERS.
+    everything, _ = priming.pick_writers(data, alphabet, 100, selection=True)
+    assert set(everything) == set(forms) - set(benchmark) - {"a05-000", "a09-000"}
+    assert all(ids[i].startswith(form) for form, i in selection.items())
