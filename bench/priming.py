@@ -14,9 +14,13 @@ units, the `--style FILE` path), write sentences of our own, and measure
 With `--lines N` each writer's file holds N lines of their ink, one under the other (the prime
 line first, then the form's next lines), as a user gives a paragraph: the writer's profile
 leaves all N out, and the real-line yardstick is also given for the N lines' mean figures.
+With `--ink-rate R` the ink is saved with R times its points per second, as a tablet sampling
+faster or a browser slower would give it. `--selection` primes with 40 other writers (forms the
+benchmark never picks), for choosing settings; bench/pool_priming.py pools runs.
 
     python bench/priming.py [--writers 40] [--sentences 3] [--lines N] [--dataset FILE] [--out DIR]
-                            [--pictures DIR] [--seed N] [--wrap CHARS] [--bias B] [--quick]
+                            [--pictures DIR] [--seed N] [--wrap CHARS] [--bias B] [--ink-rate R]
+                            [--selection] [--quick]
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from style_features import NAMES, features, ranks  # noqa: E402
 from hwcli import paths  # noqa: E402
 from hwcli.data import dataset  # noqa: E402
 from hwcli.data.alphabet import Alphabet  # noqa: E402
-from hwcli.data.ink import offsets_to_strokes  # noqa: E402
+from hwcli.data.ink import offsets_to_strokes, resample_in_time  # noqa: E402
 from hwcli.generate.page import write_page  # noqa: E402
 from hwcli.config import DEFAULT_BIAS, DEFAULT_CANDIDATES  # noqa: E402
 from hwcli.models import store  # noqa: E402
@@ -103,6 +107,11 @@ def save_user_ink(path: Path, lines: list[list[np.ndarray]], texts: list[str]) -
     path.write_text(json.dumps({"text": "\n".join(texts), "y_down": True, "strokes": screen}))
 
 
+def at_rate(strokes: list[np.ndarray], rate: float) -> list[np.ndarray]:
+    """The strokes as a device sampling `rate` times as often would record them (evenly in time)."""
+    return strokes if rate == 1 else [resample_in_time(s, 1 / rate) for s in strokes]
+
+
 def y_down(strokes: list[np.ndarray]) -> list[np.ndarray]:
     return [s * np.array([1.0, -1.0]) for s in strokes]
 
@@ -112,6 +121,9 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=WRITERS)
     parser.add_argument("--sentences", type=int, default=3, help="sentences written per writer")
     parser.add_argument("--lines", type=int, default=1, help="lines of each writer's ink in their style file")
+    parser.add_argument("--ink-rate", type=float, default=1.0,
+                        help="save each writer's ink with this many times its points per second, as a device "
+                             "sampling faster (over 1) or slower would")
     parser.add_argument("--sentence-file", type=Path,
                         help="the sentences, one a line (default bench/priming_sentences.txt, with --selection "
                              "bench/style_sentences.txt; bench/digit_sentences.txt has digits and times)")
@@ -130,6 +142,8 @@ def main() -> None:
                              "(bench/style_sentences.txt): for choosing settings apart from the benchmark")
     parser.add_argument("--quick", action="store_true", help="4 writers, 1 sentence: a smoke test")
     args = parser.parse_args()
+    if not args.ink_rate > 0:
+        parser.error("--ink-rate must be above 0")
     if args.quick:
         args.writers, args.sentences = 4, 1
     if not (JUDGE_DIR / "judge.py").is_file():
@@ -160,7 +174,7 @@ def main() -> None:
     for k, (form, i) in enumerate(writers.items()):
         own = offsets_to_strokes(data.line(i))
         ink_file = out / "ink" / f"{form}.json"
-        save_user_ink(ink_file, [offsets_to_strokes(data.line(j)) for j in style_lines[form]],
+        save_user_ink(ink_file, [at_rate(offsets_to_strokes(data.line(j)), args.ink_rate) for j in style_lines[form]],
                       [str(data.texts[j]) for j in style_lines[form]])
         texts = [sentences[(k * args.sentences + j) % len(sentences)] for j in range(args.sentences)]
         # One page with a line per sentence, for likeness (the figures of whole lines, as the profiles
@@ -216,7 +230,7 @@ def main() -> None:
         "median_rank_real_lines_mean": float(np.median([r["real_lines_mean_rank"] for r in rows])),
         "median_rank_output_unmatched_figures": float(np.median([r["output_rank_unmatched_figures"] for r in rows])),
         "median_rank_real_line_unmatched_figures": float(np.median([r["real_line_rank_unmatched_figures"] for r in rows])),
-        "style_matching": not args.no_match, "bias": args.bias, "candidates": args.candidates, "seed": args.seed,
+        "style_matching": not args.no_match, "bias": args.bias, "candidates": args.candidates, "seed": args.seed, "ink_rate": args.ink_rate,
         "chance_rank": (len(profiles) + 1) / 2, "features": list(NAMES),
         "median_gap_per_figure_output": gaps, "median_gap_per_figure_real_line": real_gaps,
         "wrap": args.wrap, "one_lines_the_judge_takes_for_flat": flat,

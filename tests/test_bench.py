@@ -203,3 +203,20 @@ def test_priming_selection_writers_are_apart_from_the_benchmark_s():
     everything, _ = priming.pick_writers(data, alphabet, 100, selection=True)
     assert set(everything) == set(forms) - set(benchmark) - {"a05-000", "a09-000"}
     assert all(ids[i].startswith(form) for form, i in selection.items())
+
+
+def test_priming_ink_rate_resamples_each_stroke_evenly_in_time():
+    """bench/priming.py --ink-rate: R times the points, interpolated between the pen's samples."""
+    import numpy as np
+
+    sys.path.insert(0, str(REPO / "bench"))
+    import priming
+
+    stroke = np.array([[0.0, 0.0], [1.0, 0.0], [3.0, 2.0], [6.0, 2.0]])
+    assert priming.at_rate([stroke], 1.0)[0] is stroke
+    (doubled,) = priming.at_rate([stroke], 2.0)
+    halves = np.arange(0.0, 3.0, 0.5).tolist() + [3.0]
+    expected = np.column_stack([np.interp(halves, [0, 1, 2, 3], stroke[:, 0]), np.interp(halves, [0, 1, 2, 3], stroke[:, 1])])
+    np.testing.assert_allclose(doubled, expected)
+    (halved,) = priming.at_rate([stroke], 0.5)
+    np.testing.assert_allclose(halved, stroke[[0, 2, 3]])
