@@ -28,11 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from priming import JUDGE_DIR, form_of, judge_cer, save_user_ink, y_down  # noqa: E402
 
 from hwcli import paths  # noqa: E402
-from hwcli.config import DEFAULT_BIAS  # noqa: E402
 from hwcli.data import dataset  # noqa: E402
 from hwcli.data.alphabet import Alphabet  # noqa: E402
 from hwcli.data.ink import offsets_to_strokes  # noqa: E402
-from hwcli.generate.priming import prime_for  # noqa: E402
+from hwcli.generate.priming import bias_for, prime_for  # noqa: E402
 from hwcli.generate.sampler import write_lines  # noqa: E402
 from hwcli.models import store  # noqa: E402
 from hwcli.render.layout import wrap_text  # noqa: E402
@@ -60,7 +59,7 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, nargs="+", default=[1, 3, 5])
     parser.add_argument("--writers", type=int, default=30, help="training-split writers whose line primes")
     parser.add_argument("--seeds", type=int, default=2, help="seeds per writer and candidate count")
-    parser.add_argument("--bias", type=float, default=DEFAULT_BIAS)
+    parser.add_argument("--bias", type=float, help="[default: as hw write, per style]")
     parser.add_argument("--model")
     parser.add_argument("--dataset", type=Path, help="the preprocessed IAM-OnDB [default: the cache's]")
     parser.add_argument("--no-match", action="store_true", help="no pen-lift matching for the writers' ink")
@@ -90,7 +89,7 @@ def main() -> None:
         for k, prime in enumerate(primes.values()):
             lines = [line for s in sentences[2 * k % len(sentences):][:2] for line in wrap_text(s, WRAP)]
             for seed in range(args.seeds):
-                written = write_lines(model, lines, bias=args.bias, seed=seed, prime=prime, candidates=count,
+                written = write_lines(model, lines, bias=bias_for(prime, args.bias), seed=seed, prime=prime, candidates=count,
                                       match_lifts=prime.match and not args.no_match)
                 inks += [y_down(offsets_to_strokes(o)) for o in written.lines]
                 texts += lines

@@ -43,7 +43,7 @@ from hwcli.data import dataset  # noqa: E402
 from hwcli.data.alphabet import Alphabet  # noqa: E402
 from hwcli.data.ink import offsets_to_strokes, resample_in_time  # noqa: E402
 from hwcli.generate.page import write_page  # noqa: E402
-from hwcli.config import DEFAULT_BIAS, DEFAULT_CANDIDATES  # noqa: E402
+from hwcli.config import DEFAULT_CANDIDATES, DEFAULT_STYLE_BIAS  # noqa: E402 - the writers' ink is a user's
 from hwcli.models import store  # noqa: E402
 
 MATCHED = ("slant", "width_per_char", "ascender", "descender")  # the figures generate/likeness.py sets to the style's
@@ -134,7 +134,7 @@ def main() -> None:
     parser.add_argument("--no-match", action="store_true", help="leave out the slant and width matching (likeness.py)")
     parser.add_argument("--wrap", type=int, default=25,
                         help="the judge reads the sentences wrapped at this many characters (see judge_takes_for_flat)")
-    parser.add_argument("--bias", type=float, default=DEFAULT_BIAS, help="as hw write --bias")
+    parser.add_argument("--bias", type=float, help="as hw write --bias [default: as hw write, for a style of your ink]")
     parser.add_argument("--seed", type=int, default=0, help="writer k writes with seed SEED + k")
     parser.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES, help="as hw write --candidates")
     parser.add_argument("--selection", action="store_true",
@@ -230,7 +230,7 @@ def main() -> None:
         "median_rank_real_lines_mean": float(np.median([r["real_lines_mean_rank"] for r in rows])),
         "median_rank_output_unmatched_figures": float(np.median([r["output_rank_unmatched_figures"] for r in rows])),
         "median_rank_real_line_unmatched_figures": float(np.median([r["real_line_rank_unmatched_figures"] for r in rows])),
-        "style_matching": not args.no_match, "bias": args.bias, "candidates": args.candidates, "seed": args.seed, "ink_rate": args.ink_rate,
+        "style_matching": not args.no_match, "bias": DEFAULT_STYLE_BIAS if args.bias is None else args.bias, "candidates": args.candidates, "seed": args.seed, "ink_rate": args.ink_rate,
         "chance_rank": (len(profiles) + 1) / 2, "features": list(NAMES),
         "median_gap_per_figure_output": gaps, "median_gap_per_figure_real_line": real_gaps,
         "wrap": args.wrap, "one_lines_the_judge_takes_for_flat": flat,

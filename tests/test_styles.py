@@ -253,6 +253,36 @@ def test_write_with_a_dataset_line(home, tiny, tmp_path):
     assert plain.read_bytes() != out.read_bytes()
 
 
+def test_your_own_ink_is_written_at_the_style_bias_and_the_model_s_own_hand_at_the_default(home, tmp_path):
+    """No --bias: config.DEFAULT_STYLE_BIAS with a style of the user's ink, DEFAULT_BIAS without one;
+    a --bias given wins either way."""
+    from hwcli.config import DEFAULT_BIAS, DEFAULT_STYLE_BIAS
+
+    assert DEFAULT_STYLE_BIAS != DEFAULT_BIAS
+    ink = {}
+    for name, args in {"styled": ["--style", STYLES / "hi.json"],
+                       "styled at style bias": ["--style", STYLES / "hi.json", "--bias", DEFAULT_STYLE_BIAS],
+                       "styled at default bias": ["--style", STYLES / "hi.json", "--bias", DEFAULT_BIAS],
+                       "plain": [], "plain at default bias": ["--bias", DEFAULT_BIAS],
+                       "plain at style bias": ["--bias", DEFAULT_STYLE_BIAS]}.items():
+        out = tmp_path / f"{name}.json"
+        assert_ok(write(out, *args))
+        ink[name] = out.read_bytes()
+    assert ink["styled"] == ink["styled at style bias"] != ink["styled at default bias"]
+    assert ink["plain"] == ink["plain at default bias"] != ink["plain at style bias"]
+
+
+def test_bias_for():
+    from hwcli.config import DEFAULT_BIAS, DEFAULT_STYLE_BIAS
+    from hwcli.generate.priming import Prime, bias_for
+
+    mine, builtin = Prime(np.zeros((2, 3)), "hi"), Prime(np.zeros((2, 3)), "hi", match=False)
+    assert bias_for(mine, None) == DEFAULT_STYLE_BIAS
+    assert bias_for(builtin, None) == bias_for(None, None) == DEFAULT_BIAS
+    assert bias_for(mine, 0.25) == bias_for(builtin, 0.25) == bias_for(None, 0.25) == 0.25
+    assert bias_for(mine, 0.0) == 0.0  # zero is a bias given, not a missing one
+
+
 def test_write_with_style_text(home, tmp_path):
     out = tmp_path / "notext.svg"
     assert_ok(write(out, "--style", STYLES / "notext.json", "--style-text", "hi"))

@@ -285,13 +285,19 @@ def test_bad_numbers(home, tmp_path, args, fragment):
 
 
 def test_cli_default_bias_is_the_library_default():
-    """One source (hwcli/config.py): the library's default and the CLI's are the same object."""
+    """One source (hwcli/config.py): the CLI leaves the bias unset, as write_page does, and
+    priming.bias_for picks config's default for the style (tests/test_styles.py)."""
+    import inspect
+
     import typer.main
 
     from hwcli import config
     from hwcli.cli import app
     from hwcli.generate import sampler
+    from hwcli.generate.page import write_page
 
     assert sampler.DEFAULT_BIAS is config.DEFAULT_BIAS
-    command = typer.main.get_command(app).commands["write"]
-    assert {p.name: p.default for p in command.params}["bias"] == config.DEFAULT_BIAS
+    for name in ("write", "inspect"):
+        command = typer.main.get_command(app).commands[name]
+        assert {p.name: p.default for p in command.params}["bias"] is None
+    assert inspect.signature(write_page).parameters["bias"].default is None

@@ -17,7 +17,7 @@ def inspect(
     text: Annotated[str, typer.Argument(help="One line of text to write and inspect; '-' reads stdin, '@FILE' reads a file.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="The figure (.svg).")],
     model: Annotated[Optional[str], typer.Option(help="Model name or .pt file \\[default: the shipped model].", show_default=False)] = None,
-    bias: Annotated[float, ranged("bias", help="Sampling bias b >= 0.")] = config.DEFAULT_BIAS,
+    bias: Annotated[Optional[float], ranged("bias", help=f"Sampling bias b >= 0 \\[default: as hw write: {config.DEFAULT_BIAS}, or {config.DEFAULT_STYLE_BIAS} with a style of your own ink].", show_default=False)] = None,
     seed: Annotated[Optional[int], ranged("seed", help="Seed for reproducible ink \\[default: fresh ink each run].", show_default=False)] = None,
     candidates: Annotated[int, ranged("candidates", help="As hw write: the line is the most usual of this many samples.")] = config.DEFAULT_CANDIDATES,
     style: Annotated[Optional[str], typer.Option(help="As hw write --style: a style name, an ink file, line:ID, or none \\[default: the model's own style].", show_default=False)] = None,

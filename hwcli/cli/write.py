@@ -47,7 +47,7 @@ def write(
     text: Annotated[str, typer.Argument(help="The text; '-' reads stdin, '@FILE' reads a file. Newlines start new lines.")],
     output: Annotated[list[Path], typer.Option("-o", "--output", help="Output file(s): .svg, .json or .inkml; repeat for several.")],
     model: Annotated[Optional[str], typer.Option(help="Model name or .pt file \\[default: the shipped model].", show_default=False)] = None,
-    bias: Annotated[float, ranged("bias", help="Sampling bias b >= 0: higher is neater (paper section 5.4).", rich_help_panel=SAMPLING)] = config.DEFAULT_BIAS,
+    bias: Annotated[Optional[float], ranged("bias", help=f"Sampling bias b >= 0: higher is neater (paper section 5.4) \\[default: {config.DEFAULT_BIAS}, or {config.DEFAULT_STYLE_BIAS} with a style of your own ink, where it reads better].", rich_help_panel=SAMPLING, show_default=False)] = None,
     seed: Annotated[Optional[int], ranged("seed", help="Seed for reproducible ink \\[default: fresh ink each run].", rich_help_panel=SAMPLING, show_default=False)] = None,
     candidates: Annotated[int, ranged("candidates", help="Sample each line this many times and keep the one whose pace over its letters is most usual: fewer garbled words. 1 samples once, as the paper; two give no choice.", rich_help_panel=SAMPLING)] = config.DEFAULT_CANDIDATES,
     strict: Annotated[bool, typer.Option("--strict", help="Refuse characters the model lacks instead of substituting (é -> e).", rich_help_panel=SAMPLING)] = False,

@@ -12,7 +12,6 @@ import torch
 from hwcli.config import DEFAULT_CANDIDATES
 from hwcli.data.ink import offsets_to_strokes
 from hwcli.models import mdn
-from hwcli.generate.sampler import DEFAULT_BIAS
 
 # A character the window dwells on this many times longer than the median
 # character is reported as a lag.
@@ -68,7 +67,7 @@ def next_point_density(model, offsets: np.ndarray, predictions: np.ndarray, grid
     return total.view(grid).numpy(), (xs[0], xs[-1], ys[0], ys[-1])
 
 
-def inspect_text(model, text: str, bias: float = DEFAULT_BIAS, seed: int | None = None,
+def inspect_text(model, text: str, bias: float | None = None, seed: int | None = None,
                  style: str | None = None, style_text: str | None = None,
                  candidates: int = DEFAULT_CANDIDATES) -> Inspection:
     """Write one line as `hw write` does (same characters, same style, same choice among
@@ -76,7 +75,7 @@ def inspect_text(model, text: str, bias: float = DEFAULT_BIAS, seed: int | None 
     from hwcli.data.alphabet import Alphabet, shown_chars
     from hwcli.errors import UsageError
     from hwcli.generate.page import glyph_chars
-    from hwcli.generate.priming import prime_for
+    from hwcli.generate.priming import bias_for, prime_for
     from hwcli.generate.sampler import write_lines
 
     alphabet = Alphabet(model.alphabet)
@@ -86,7 +85,7 @@ def inspect_text(model, text: str, bias: float = DEFAULT_BIAS, seed: int | None 
         raise UsageError(f"hw inspect shows the model's own writing, and it has no {shown_chars(drawn)} "
                          "(hw write draws them from the glyph font); inspect text without them")
     prime = prime_for(style, model, style_text)
-    written = write_lines(model, [text], bias=bias, seed=seed, prime=prime, return_phi=True, candidates=candidates,
+    written = write_lines(model, [text], bias=bias_for(prime, bias), seed=seed, prime=prime, return_phi=True, candidates=candidates,
                           match_lifts=prime is not None and prime.match)
     # After a prime the window runs over "prime text + space + text": show the text's own columns.
     offsets, phi = written.lines[0], written.windows[0][:, len(written.windows[0][0]) - len(text):]

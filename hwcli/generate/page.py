@@ -13,7 +13,7 @@ from hwcli.config import DEFAULT_CANDIDATES, check
 from hwcli.data.ink import offsets_to_strokes
 from hwcli.errors import UsageError
 from hwcli.generate import likeness
-from hwcli.generate.sampler import DEFAULT_BIAS, write_lines
+from hwcli.generate.sampler import write_lines
 
 
 @dataclass
@@ -41,7 +41,7 @@ class Page:
             write_ink(path, self.strokes, "\n".join(self.lines))
 
 
-def write_page(text: str, model_name: str | None = None, bias: float = DEFAULT_BIAS, seed: int | None = None,
+def write_page(text: str, model_name: str | None = None, bias: float | None = None, seed: int | None = None,
                style: str | None = None, style_text: str | None = None, width: int = 50,
                line_spacing: float = 3.0, substitute: bool = True, model=None, match_style: bool = True,
                candidates: int = DEFAULT_CANDIDATES) -> Page:
@@ -51,7 +51,7 @@ def write_page(text: str, model_name: str | None = None, bias: float = DEFAULT_B
     the glyph font in the writer's size and slant (Page.glyphs names them); `substitute`
     False (--strict) refuses both. With a style of your ink, the lines take its slant, letter
     width and reach (likeness.py) and lift the pen as often (lifts.py) unless `match_style` is False. Each line is the best of
-    `candidates` samples (sampler.write_lines)."""
+    `candidates` samples (sampler.write_lines). `bias` None: the style's default (priming.bias_for)."""
     from hwcli.data.alphabet import Alphabet
     from hwcli.render.layout import place_lines, wrap_text
 
@@ -74,9 +74,10 @@ def write_page(text: str, model_name: str | None = None, bias: float = DEFAULT_B
         checked.append(paragraph)
         substitutions.update(replaced)
     lines = wrap_text("\n".join(checked), width)
-    from hwcli.generate.priming import prime_for
+    from hwcli.generate.priming import bias_for, prime_for
 
     prime = prime_for(style, model, style_text)
+    bias = bias_for(prime, bias)
     matching = prime is not None and prime.match and match_style
     hand = likeness.measure(*map(list, zip(*prime.hand_lines))) if matching else None
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from hwcli import paths
+from hwcli.config import DEFAULT_BIAS, DEFAULT_STYLE_BIAS
 from hwcli.data.ink import line_height, resample, resample_in_time, strokes_to_offsets
 from hwcli.errors import DataError, UsageError
 from hwcli.generate import library
@@ -135,6 +136,13 @@ def prime_for(style: str | None, model, text: str | None = None) -> Prime | None
     if style == NO_STYLE and text is not None:
         raise UsageError("--style-text needs a --style ink file, not --style none")
     return load_prime(style, model, text) if style and style != NO_STYLE else None
+
+
+def bias_for(prime: Prime | None, bias: float | None) -> float:
+    """`bias` where given, else the default for the style: higher for the user's own ink (config)."""
+    if bias is not None:
+        return bias
+    return DEFAULT_STYLE_BIAS if prime is not None and prime.match else DEFAULT_BIAS
 
 
 def _dataset_prime(line_id: str, model) -> Prime:
