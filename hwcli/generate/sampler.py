@@ -25,10 +25,11 @@ from hwcli.models.checkpoint import LoadedModel
 if TYPE_CHECKING:
     from hwcli.generate.priming import Prime
 
-# The bias `hw write` uses unless told otherwise: of 0.5, 0.75 and 1.0 it gave the shipped
-# model the lowest character error rate on the selection sentences (bench/choose_bias.py,
-# docs/model-card.md); higher reads a little better still but every letter comes out alike.
-# (hwcli/config.py holds it, torch-free, for the CLI's --help.)
+# The bias `hw write` uses unless told otherwise in the model's own and the built-in styles
+# (the user's ink takes config.DEFAULT_STYLE_BIAS: priming.bias_for): of 0.5, 0.75 and 1.0 it
+# gave the shipped model the lowest character error rate on the selection sentences
+# (bench/choose_bias.py, docs/model-card.md); higher reads a little better still but every
+# letter comes out alike. (hwcli/config.py holds it, torch-free, for the CLI's --help.)
 from hwcli.config import DEFAULT_BIAS, SIGNATURE_POINTS, check  # noqa: E402 - the one source of defaults
 # A line may take at most this many times the data's average steps per character,
 # then it is cut: the backstop for the stopping rule (section 5.3).
