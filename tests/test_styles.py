@@ -274,9 +274,10 @@ def test_your_own_ink_is_written_at_the_style_bias_and_the_model_s_own_hand_at_t
 
 def test_bias_for():
     from hwcli.config import DEFAULT_BIAS, DEFAULT_STYLE_BIAS
-    from hwcli.generate.priming import Prime, bias_for
+    from hwcli.generate.priming import Prime, bias_for, own_ink
 
     mine, builtin = Prime(np.zeros((2, 3)), "hi"), Prime(np.zeros((2, 3)), "hi", match=False)
+    assert own_ink(mine) and not own_ink(builtin) and not own_ink(None)
     assert bias_for(mine, None) == DEFAULT_STYLE_BIAS
     assert bias_for(builtin, None) == bias_for(None, None) == DEFAULT_BIAS
     assert bias_for(mine, 0.25) == bias_for(builtin, 0.25) == bias_for(None, 0.25) == 0.25

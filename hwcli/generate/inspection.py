@@ -75,7 +75,7 @@ def inspect_text(model, text: str, bias: float | None = None, seed: int | None =
     from hwcli.data.alphabet import Alphabet, shown_chars
     from hwcli.errors import UsageError
     from hwcli.generate.page import glyph_chars
-    from hwcli.generate.priming import bias_for, prime_for
+    from hwcli.generate.priming import bias_for, own_ink, prime_for
     from hwcli.generate.sampler import write_lines
 
     alphabet = Alphabet(model.alphabet)
@@ -86,7 +86,7 @@ def inspect_text(model, text: str, bias: float | None = None, seed: int | None =
                          "(hw write draws them from the glyph font); inspect text without them")
     prime = prime_for(style, model, style_text)
     written = write_lines(model, [text], bias=bias_for(prime, bias), seed=seed, prime=prime, return_phi=True, candidates=candidates,
-                          match_lifts=prime is not None and prime.match)
+                          match_lifts=own_ink(prime))
     # After a prime the window runs over "prime text + space + text": show the text's own columns.
     offsets, phi = written.lines[0], written.windows[0][:, len(written.windows[0][0]) - len(text):]
     skipped, lagged = focus_report(phi, text)

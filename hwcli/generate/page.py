@@ -74,11 +74,11 @@ def write_page(text: str, model_name: str | None = None, bias: float | None = No
         checked.append(paragraph)
         substitutions.update(replaced)
     lines = wrap_text("\n".join(checked), width)
-    from hwcli.generate.priming import bias_for, prime_for
+    from hwcli.generate.priming import bias_for, own_ink, prime_for
 
     prime = prime_for(style, model, style_text)
     bias = bias_for(prime, bias)
-    matching = prime is not None and prime.match and match_style
+    matching = own_ink(prime) and match_style
     hand = likeness.measure(*map(list, zip(*prime.hand_lines))) if matching else None
 
     def sample(texts: list[str]):

@@ -138,11 +138,18 @@ def prime_for(style: str | None, model, text: str | None = None) -> Prime | None
     return load_prime(style, model, text) if style and style != NO_STYLE else None
 
 
+def own_ink(prime: Prime | None) -> bool:
+    """Whether `prime` is the user's own ink (a file, a library style, a dataset line): written
+    at the style bias, matched to its hand and lifting the pen as often. Built-in styles and no
+    style are written as the model writes."""
+    return prime is not None and prime.match
+
+
 def bias_for(prime: Prime | None, bias: float | None) -> float:
     """`bias` where given, else the default for the style: higher for the user's own ink (config)."""
     if bias is not None:
         return bias
-    return DEFAULT_STYLE_BIAS if prime is not None and prime.match else DEFAULT_BIAS
+    return DEFAULT_STYLE_BIAS if own_ink(prime) else DEFAULT_BIAS
 
 
 def _dataset_prime(line_id: str, model) -> Prime:
