@@ -8,7 +8,11 @@ trained on the training split and never on the validation split, so the two are 
 apart. Lines holding `#` (the transcribers' unreadable word) are left out, as the judge's
 own training left them out.
 
-    python bench/judge_real_chars.py [--dataset FILE] [--chars "QXZ&+/[]0123456789"] [--json OUT]
+With --line-starts it reads every validation line instead and reports how often the judge
+misreads a line's first and second character (all lines, and those that begin with a
+capital): the yardstick for the line starts of hw's writing (bench/pool_priming.py).
+
+    python bench/judge_real_chars.py [--dataset FILE] [--chars "QXZ&+/[]0123456789"] [--line-starts] [--json OUT]
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from hwcli.data.ink import offsets_to_strokes
 from hwcli.paths import default_dataset_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from legibility import JUDGE, char_readings  # noqa: E402
+from legibility import JUDGE, char_readings, first_chars_misread  # noqa: E402
 
 DEFAULT_CHARS = "QXZ&+/[]0123456789"
 SPLITS = {datasets.TRAIN: "judge's training lines", datasets.VALIDATION: "validation lines (unseen by the judge)"}
@@ -47,6 +51,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="the judge's per-character reading of real IAM-OnDB lines")
     parser.add_argument("--dataset", type=Path, help="the preprocessed IAM-OnDB [default: the cache's]")
     parser.add_argument("--chars", default=DEFAULT_CHARS, help=f"characters to count [default: {DEFAULT_CHARS}]")
+    parser.add_argument("--line-starts", action="store_true",
+                        help="how often the first and second character of a validation line are misread")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     if not JUDGE.is_file():
@@ -56,20 +62,37 @@ def main() -> None:
 
     data = datasets.load(args.dataset or default_dataset_path())
     judge = Judge()
-    report = {}
-    for part, name in SPLITS.items():
-        lines = [i for i in data.indices(part)
-                 if "#" not in data.texts[i] and any(c in args.chars for c in data.texts[i])]
-        # the dataset is y up; the judge's strokes are y down
-        inks = [[s * np.array([1.0, -1.0]) for s in offsets_to_strokes(data.line(i))] for i in lines]
-        readings = judge.read_many(inks)
-        counts = counts_per_char([str(data.texts[i]) for i in lines], readings, args.chars)
-        report[name] = {"lines": len(lines),
-                        "per_char": {c: f"{r}/{n}" for c, (r, n) in sorted(counts.items())},
-                        "read_right": round(sum(r for r, _ in counts.values()) / max(1, sum(n for _, n in counts.values())), 3)}
+    report = line_starts(data, judge) if args.line_starts else per_split(data, judge, args.chars)
     print(json.dumps(report))
     if args.json:
         args.json.write_text(json.dumps(report, indent=1) + "\n")
+
+
+def y_down_ink(data, i: int) -> list[np.ndarray]:
+    # the dataset is y up; the judge's strokes are y down
+    return [s * np.array([1.0, -1.0]) for s in offsets_to_strokes(data.line(i))]
+
+
+def line_starts(data, judge) -> dict:
+    lines = [i for i in data.indices(datasets.VALIDATION) if "#" not in data.texts[i]]
+    pairs = list(zip([str(data.texts[i]) for i in lines], judge.read_many([y_down_ink(data, i) for i in lines])))
+    capitals = [(text, read) for text, read in pairs if text.lstrip()[:1].isupper()]
+    return {"validation_lines": len(pairs), "first_second_char_misread": first_chars_misread(pairs),
+            "lines_beginning_with_a_capital": len(capitals),
+            "their_first_second_char_misread": first_chars_misread(capitals)}
+
+
+def per_split(data, judge, chars: str) -> dict:
+    report = {}
+    for part, name in SPLITS.items():
+        lines = [i for i in data.indices(part)
+                 if "#" not in data.texts[i] and any(c in chars for c in data.texts[i])]
+        readings = judge.read_many([y_down_ink(data, i) for i in lines])
+        counts = counts_per_char([str(data.texts[i]) for i in lines], readings, chars)
+        report[name] = {"lines": len(lines),
+                        "per_char": {c: f"{r}/{n}" for c, (r, n) in sorted(counts.items())},
+                        "read_right": round(sum(r for r, _ in counts.values()) / max(1, sum(n for _, n in counts.values())), 3)}
+    return report
 
 
 if __name__ == "__main__":

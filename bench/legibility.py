@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from typer.testing import CliRunner
 
 from hwcli.cli import app
@@ -75,6 +77,16 @@ def char_readings(intended: str, read: str) -> list[tuple[str, bool]]:
         else:
             j -= 1
     return out[::-1]
+
+
+def first_chars_misread(pairs: list[tuple[str, str]], count: int = 2) -> list[float]:
+    """Of (intended, read) pairs, the share whose k-th character (k = 1..count, spaces not
+    counted) the reading lacks in place (char_readings): how well line starts read."""
+    misread = np.zeros(count)
+    for intended, read in pairs:
+        marks = [right for char, right in char_readings(intended, read) if char != " "][:count]
+        misread[: len(marks)] += [not right for right in marks]
+    return [round(float(m) / max(1, len(pairs)), 3) for m in misread]
 
 
 def per_char(items: list[dict]) -> dict[str, str]:

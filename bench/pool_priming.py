@@ -3,7 +3,9 @@
 One run's median style rank moves by 3 or more from seed to seed on the same code (40 writers,
 3 sentences each: docs/model-card.md), so a change in likeness is judged on runs pooled: the
 median rank over every (writer, run) pair, the geometric mean rank, and the share of pairs
-ranked within the goal, beside each run's own figures.
+ranked within the goal, beside each run's own figures; and, for runs that record their sentences,
+how often the judge misreads the first and second character of a sentence (the yardstick:
+bench/judge_real_chars.py --line-starts).
 
     python bench/pool_priming.py OUT [OUT ...]      (the --out folders, or their priming.json)
 """
@@ -12,9 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from legibility import first_chars_misread  # noqa: E402
 
 GOAL_RANK = 12  # issue #14: the true writer's median rank by style
 
@@ -32,6 +38,8 @@ def pool(runs: list[dict]) -> dict:
     rows = [row for run in runs for row in run["writers"]]
     output = np.array([row["output_rank"] for row in rows], float)
     real = np.array([row["real_line_rank"] for row in rows], float)
+    # Runs before 2026-12-04 (late) kept no sentences: their line starts cannot be scored.
+    starts = [(text, read) for row in rows if "sentences" in row for text, read in zip(row["sentences"], row["reads"])]
     return {
         "runs": [{key: run["summary"].get(key) for key in ("writer_set", "seed", "style_lines", "mean_cer", "median_rank_output",
                                                           "median_rank_real_line", "worse_than_own_by_0.15")} for run in runs],
@@ -43,6 +51,8 @@ def pool(runs: list[dict]) -> dict:
         f"share_ranked_within_{GOAL_RANK}": round(float(np.mean(output <= GOAL_RANK)), 3),
         "mean_cer": round(float(np.mean([row["output_cer"] for row in rows])), 4),
         "pairs_worse_than_own_by_0.15": sum(len(run["summary"]["worse_than_own_by_0.15"]) for run in runs),
+        "sentences_with_their_start": len(starts),
+        "first_second_char_misread": first_chars_misread(starts) if starts else None,
     }
 
 

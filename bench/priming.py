@@ -116,7 +116,9 @@ def y_down(strokes: list[np.ndarray]) -> list[np.ndarray]:
     return [s * np.array([1.0, -1.0]) for s in strokes]
 
 
-def main() -> None:
+def main(model_for=None, argv: list[str] | None = None) -> None:
+    """`model_for(model, ink_file)`, where given, is the model each writer's sentences are written
+    with (bench/adapt_trial.py: a copy adapted to their ink)."""
     parser = argparse.ArgumentParser(description="priming with unseen writers' ink: legibility and likeness")
     parser.add_argument("--writers", type=int, default=WRITERS)
     parser.add_argument("--sentences", type=int, default=3, help="sentences written per writer")
@@ -141,7 +143,7 @@ def main() -> None:
                         help="other validation writers than the benchmark's, writing the selection sentences "
                              "(bench/style_sentences.txt): for choosing settings apart from the benchmark")
     parser.add_argument("--quick", action="store_true", help="4 writers, 1 sentence: a smoke test")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if not args.ink_rate > 0:
         parser.error("--ink-rate must be above 0")
     if args.quick:
@@ -179,7 +181,8 @@ def main() -> None:
         texts = [sentences[(k * args.sentences + j) % len(sentences)] for j in range(args.sentences)]
         # One page with a line per sentence, for likeness (the figures of whole lines, as the profiles
         # are); the same sentences wrapped at --wrap characters, same seed, for the judge.
-        pages = [write_page("\n".join(texts), model=model, style=str(ink_file), seed=args.seed + k, width=width, bias=args.bias,
+        writer_model = model_for(model, ink_file) if model_for else model
+        pages = [write_page("\n".join(texts), model=writer_model, style=str(ink_file), seed=args.seed + k, width=width, bias=args.bias,
                             match_style=not args.no_match, candidates=args.candidates) for width in (ONE_LINE, args.wrap)]
         page = pages[0]
         notes += page.style_mismatch is not None
@@ -191,7 +194,7 @@ def main() -> None:
         flat += sum(judge_takes_for_flat(s) for s in inks[0])
         outputs[form] = np.mean([features(s, t) for s, t in zip(inks[0], texts)], 0)
         rows.append({"form": form, "prime": str(data.ids[i]), "own_cer": cers[-1], "output_cer": float(np.mean(cers[:-1])),
-                     "one_line_cer": float(np.mean(one_line_cers)), "reads": wrapped_reads, "one_line_reads": reads[:len(texts)],
+                     "one_line_cer": float(np.mean(one_line_cers)), "sentences": texts, "reads": wrapped_reads, "one_line_reads": reads[:len(texts)],
                      "mismatch_note": page.style_mismatch})
         if args.pictures:
             write_pictures(args.pictures, form, own, page)

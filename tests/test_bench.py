@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from conftest import REPO, SHARED_DATA
 
 JUDGE = SHARED_DATA.parent / "tools" / "legibility" / "judge.py"
@@ -138,6 +139,23 @@ def test_judge_real_chars_counts_each_character_where_the_reading_has_it(tiny_da
     (result,) = bench("judge_real_chars.py", "--dataset", tiny_dataset, "--chars", "ae", home=hw_home)
     seen = result["validation lines (unseen by the judge)"]
     assert seen["lines"] == 8 and set(seen["per_char"]) <= {"a", "e"}
+    (starts,) = bench("judge_real_chars.py", "--dataset", tiny_dataset, "--line-starts", home=hw_home)
+    assert starts["validation_lines"] == 8 and len(starts["first_second_char_misread"]) == 2
+    assert all(0 <= share <= 1 for share in starts["first_second_char_misread"])
+
+
+def test_first_chars_misread_counts_each_sentence_s_first_letters_where_the_reading_has_them():
+    """bench/legibility.first_chars_misread: spaces are not characters, a dropped or changed
+    letter is misread, a letter read with an extra one before it is not."""
+    sys.path.insert(0, str(REPO / "bench"))
+    from legibility import first_chars_misread
+
+    pairs = [("Dear Ann", "Dear Ann"), ("Dear Ann", "dear Ann"), ("Dear Ann", "ear Ann"),
+             ("I am", "I am"), ("I am", "l am"), ("The", "Tke")]
+    # 1st: right, D->d, D dropped, right, I->l, right; 2nd: e, e, e, a (past the space), a, h->k
+    assert first_chars_misread(pairs) == [round(3 / 6, 3), round(1 / 6, 3)]
+    assert first_chars_misread([("Hi", "xHi")], count=1) == [0.0]
+    assert first_chars_misread([]) == [0.0, 0.0]
 
 
 def test_pool_priming_pools_every_writer_of_every_run(tmp_path):
@@ -150,6 +168,9 @@ def test_pool_priming_pools_every_writer_of_every_run(tmp_path):
     for seed in (0, 100):
         rows = [{"output_rank": int(r), "real_line_rank": int(q), "output_cer": float(c)}
                 for r, q, c in zip(rng.integers(1, 190, 9), rng.integers(1, 40, 9), rng.random(9) / 5)]
+        if seed:  # a run that recorded its sentences; the first (older) did not
+            for row in rows:
+                row.update(sentences=["Dear Ann", "The end"], reads=["dear Ann", "The end"])
         summary = {"writer_set": "benchmark", "seed": seed, "style_lines": 1, "mean_cer": 0.1, "median_rank_output": 1.0,
                    "median_rank_real_line": 1.0, "worse_than_own_by_0.15": ["x"] * (seed // 100)}
         folder = tmp_path / f"run{seed}"
@@ -165,6 +186,8 @@ def test_pool_priming_pools_every_writer_of_every_run(tmp_path):
     assert pooled["share_ranked_within_12"] == pytest.approx(np.mean(np.array(ranks) <= 12), abs=0.001)
     assert pooled["mean_cer"] == pytest.approx(np.mean(cers), abs=1e-4)
     assert pooled["pairs_worse_than_own_by_0.15"] == 1
+    # 9 writers x 2 sentences of the second run: "D" misread in 9 of 18, every second letter read
+    assert pooled["sentences_with_their_start"] == 18 and pooled["first_second_char_misread"] == [0.5, 0.0]
 
 
 def test_pool_priming_refuses_a_folder_without_a_run(tmp_path):
@@ -220,3 +243,24 @@ def test_priming_ink_rate_resamples_each_stroke_evenly_in_time():
     np.testing.assert_allclose(doubled, expected)
     (halved,) = priming.at_rate([stroke], 0.5)
     np.testing.assert_allclose(halved, stroke[[0, 2, 3]])
+
+
+def test_adapt_trial_fits_a_copy_to_the_writer_s_ink_and_leaves_the_model_as_it_was(home, tiny):
+    """bench/adapt_trial.py: only the named parameters learn, the copy fits the writer's line
+    better than the model did, and the model itself is untouched."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import adapt_trial
+
+    from hwcli.generate.priming import load_prime
+
+    model = tiny.load()
+    kept = {name: p.detach().clone() for name, p in model.network.named_parameters()}
+    lines = load_prime(f"line:{tiny.line_id}", model).hand_lines
+    copied, before, after = adapt_trial.adapted(model, lines, steps=5, lr=1e-2, params=("output.",))
+    assert after < before
+    for name, p in model.network.named_parameters():
+        assert torch.equal(p, kept[name]), f"{name} of the model changed"
+    for name, p in copied.network.named_parameters():
+        assert torch.equal(p, kept[name]) != name.startswith("output."), f"{name}: learnt or kept wrongly"
+    with pytest.raises(SystemExit, match="no parameter"):
+        adapt_trial.adapted(model, lines, steps=1, lr=1e-3, params=("nothing-such",))
