@@ -19,12 +19,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import priming  # noqa: E402
+import priming  # noqa: E402, I001 - first: it sets the sampling threads before numpy is imported
 
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 from hwcli.data.alphabet import Alphabet  # noqa: E402
 from hwcli.generate.priming import load_prime  # noqa: E402
 from hwcli.training.batches import TrainingData  # noqa: E402

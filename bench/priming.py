@@ -33,6 +33,9 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+# First, before numpy: sampling runs on one BLAS thread, as under `hw write` (hwcli/cli sets it),
+# so that runs side by side do not spin against each other, and the output is the CLI's.
+import hwcli.cli  # noqa: F401, I001
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
