@@ -26,6 +26,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from hwcli.data.alphabet import Alphabet  # noqa: E402
 from hwcli.generate.priming import load_prime  # noqa: E402
+from hwcli.generate.sampler import normalise  # noqa: E402
 from hwcli.training.batches import TrainingData  # noqa: E402
 from hwcli.training.loop import batch_loss  # noqa: E402
 
@@ -36,11 +37,7 @@ def adapted(model, primes, steps: int, lr: float, params: tuple[str, ...], devic
     torch.manual_seed(0)
     network = copy.deepcopy(model.network).float().to(device)
     alphabet = Alphabet(model.alphabet)
-    lines = []
-    for offsets, _ in primes:
-        line = np.asarray(offsets, np.float32).copy()
-        line[:, :2] = (line[:, :2] - model.mean.numpy()) / model.std.numpy()  # as training normalises
-        lines.append(line)
+    lines = [normalise(offsets, model).numpy() for offsets, _ in primes]
     data = TrainingData(lines, [alphabet.encode(text) for _, text in primes], network.config.alphabet_size)
     batch = data.batch(np.arange(len(data))).to(device)
     learning = []

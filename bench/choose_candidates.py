@@ -31,7 +31,7 @@ from hwcli import paths  # noqa: E402
 from hwcli.data import dataset  # noqa: E402
 from hwcli.data.alphabet import Alphabet  # noqa: E402
 from hwcli.data.ink import offsets_to_strokes  # noqa: E402
-from hwcli.generate.priming import bias_for, prime_for  # noqa: E402
+from hwcli.generate.priming import bias_for, own_ink, prime_for  # noqa: E402
 from hwcli.generate.sampler import write_lines  # noqa: E402
 from hwcli.models import store  # noqa: E402
 from hwcli.render.layout import wrap_text  # noqa: E402
@@ -90,7 +90,7 @@ def main() -> None:
             lines = [line for s in sentences[2 * k % len(sentences):][:2] for line in wrap_text(s, WRAP)]
             for seed in range(args.seeds):
                 written = write_lines(model, lines, bias=bias_for(prime, args.bias), seed=seed, prime=prime, candidates=count,
-                                      match_lifts=prime.match and not args.no_match)
+                                      match_lifts=own_ink(prime) and not args.no_match)
                 inks += [y_down(offsets_to_strokes(o)) for o in written.lines]
                 texts += lines
         seconds = time.perf_counter() - started

@@ -30,6 +30,7 @@ from hwcli.paths import default_dataset_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from legibility import JUDGE, char_readings, first_chars_misread  # noqa: E402
+from priming import y_down  # noqa: E402
 
 DEFAULT_CHARS = "QXZ&+/[]0123456789"
 SPLITS = {datasets.TRAIN: "judge's training lines", datasets.VALIDATION: "validation lines (unseen by the judge)"}
@@ -69,8 +70,7 @@ def main() -> None:
 
 
 def y_down_ink(data, i: int) -> list[np.ndarray]:
-    # the dataset is y up; the judge's strokes are y down
-    return [s * np.array([1.0, -1.0]) for s in offsets_to_strokes(data.line(i))]
+    return y_down(offsets_to_strokes(data.line(i)))  # the dataset is y up; the judge's strokes are y down
 
 
 def line_starts(data, judge) -> dict:
