@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from conftest import REPO, SHARED_DATA
@@ -264,3 +265,24 @@ def test_adapt_trial_fits_a_copy_to_the_writer_s_ink_and_leaves_the_model_as_it_
         assert torch.equal(p, kept[name]) != name.startswith("output."), f"{name}: learnt or kept wrongly"
     with pytest.raises(SystemExit, match="no parameter"):
         adapt_trial.adapted(model, lines, steps=1, lr=1e-3, params=("nothing-such",))
+
+
+def test_adapt_trial_rehearsal_learns_other_lines_beside_the_writer_s(tiny):
+    """--rehearse: the lines rehearsed share each batch, whose loss is the mean over all its steps.
+    Rehearsing the writer's own line again is the same loss, so the same copy; rehearsing other
+    ink (the line twice as wide) gives another. The NLL reported is on the writer's lines alone."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import adapt_trial
+
+    from hwcli.generate.priming import load_prime
+
+    model = tiny.load()
+    lines = load_prime(f"line:{tiny.line_id}", model).hand_lines
+    wide = [(offsets * np.array([2.0, 1.0, 1.0], np.float32), text) for offsets, text in lines]
+    alone, before, _ = adapt_trial.adapted(model, lines, steps=3, lr=1e-2, params=("output.",))
+    again, before_again, _ = adapt_trial.adapted(model, lines, steps=3, lr=1e-2, params=("output.",), rehearsal=lines)
+    other, before_other, _ = adapt_trial.adapted(model, lines, steps=3, lr=1e-2, params=("output.",), rehearsal=wide)
+    assert before == pytest.approx(before_again) and before == pytest.approx(before_other)
+    weights = lambda m: torch.cat([p.flatten() for p in m.network.output.parameters()])  # noqa: E731
+    assert torch.allclose(weights(alone), weights(again), atol=1e-5)
+    assert not torch.allclose(weights(alone), weights(other), atol=1e-3)
