@@ -286,3 +286,57 @@ def test_adapt_trial_rehearsal_learns_other_lines_beside_the_writer_s(tiny):
     weights = lambda m: torch.cat([p.flatten() for p in m.network.output.parameters()])  # noqa: E731
     assert torch.allclose(weights(alone), weights(again), atol=1e-5)
     assert not torch.allclose(weights(alone), weights(other), atol=1e-3)
+
+
+def test_pair_lines_joins_two_lines_on_one_baseline():
+    """bench/pair_lines.py join: A's points as they were, then B's, moved right of A by 0.9 of A's
+    body (its 10-90 % y range) and up or down so that B's first 15 % of points (by x) sit at the
+    height of A's last 15 %. Pen lifts are kept, A's last point lifting the pen."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import pair_lines
+
+    from hwcli.data.ink import strokes_to_offsets
+
+    x = np.arange(0.0, 100.0, 2.0)
+    a = strokes_to_offsets([np.column_stack([x, 20 + 10 * np.sin(x / 7) + 0.2 * x])])  # a line that climbs
+    b = strokes_to_offsets([np.column_stack([x[:20], -50 + 8 * np.cos(x[:20] / 5)]),
+                            np.column_stack([x[25:] + 3, -50 + 8 * np.cos(x[25:] / 5)])])
+    joined = pair_lines.join(a, b)
+    points, points_a, points_b = (np.cumsum(o[:, :2], 0) for o in (joined, a, b))
+    assert np.allclose(points[: len(a)], points_a)
+    moved = points[len(a):]
+    assert np.allclose(np.diff(moved, axis=0), np.diff(points_b, axis=0), atol=1e-4)  # B's shape kept
+    body = np.percentile(points_a[:, 1], 90) - np.percentile(points_a[:, 1], 10)
+    assert moved[:, 0].min() == pytest.approx(points_a[:, 0].max() + 0.9 * body, rel=1e-5)
+    a_end = np.median(points_a[points_a[:, 0] >= np.percentile(points_a[:, 0], 85), 1])
+    b_start = np.median(moved[moved[:, 0] <= np.percentile(moved[:, 0], 15), 1])
+    assert b_start == pytest.approx(a_end, abs=1e-3)
+    assert joined[:, 2].tolist() == a[:, 2].tolist() + b[:, 2].tolist()
+
+
+def test_pair_lines_pairs_each_form_s_lines_in_order(tiny):
+    """Each form's lines two by two (an odd one alone), never across forms or the split; the
+    pair's ink starts with its first line's offsets and holds both lines' points."""
+    sys.path.insert(0, str(REPO / "bench"))
+    import pair_lines
+
+    from hwcli.data import dataset as datasets
+
+    data = datasets.load(tiny.dataset)
+    out = pair_lines.paired(data)
+    forms = {}
+    for i in range(len(data)):
+        forms.setdefault((pair_lines.form_of(str(data.ids[i])), int(data.split[i])), []).append(i)
+    assert len(out) == sum((len(m) + 1) // 2 for m in forms.values()) < len(data)
+    by_id = {str(data.ids[i]): i for i in range(len(data))}
+    pairs = 0
+    for k in range(len(out)):
+        names = str(out.ids[k]).split("+")
+        members = [by_id[n] for n in names]
+        assert len({pair_lines.form_of(n) for n in names}) == 1
+        assert {int(data.split[i]) for i in members} == {int(out.split[k])}
+        assert str(out.texts[k]) == " ".join(str(data.texts[i]) for i in members)
+        assert len(out.line(k)) == sum(len(data.line(i)) for i in members)
+        assert np.allclose(out.line(k)[: len(data.line(members[0]))], data.line(members[0]), atol=1e-3)
+        pairs += len(members) == 2
+    assert pairs > 0
