@@ -49,6 +49,80 @@ def test_matched_ink_measures_as_the_style(slant, x_scale):
     assert np.array_equal(matched[:, 2], written[:, 2])  # the pen lifts stay where they were
 
 
+def _words(gaps: list[float], body: float = 10.0) -> list[np.ndarray]:
+    """Words of two strokes each (a letter and a dot written after it, over the letter), 20 wide
+    and `body` high, with the given gaps between them."""
+    strokes, left = [], 0.0
+    for gap in [0.0, *gaps]:
+        left += gap
+        strokes += [np.array([[left, 0.0], [left + 10, body], [left + 20, 0.0]]), np.array([[left + 5, body + 4], [left + 5, body + 5]])]
+        left += 20
+    return strokes
+
+
+def test_word_gaps_are_the_widest_gaps_after_all_the_ink_so_far():
+    """Three words, gaps 7 and 12: the dots (written after their letter, over it) never open a
+    gap; the text's two spaces pick two gaps, and a text of one word none."""
+    strokes = _words([7.0, 12.0])
+    starts, gaps = likeness.word_gaps(strokes, "one two three")
+    assert starts == [2, 4] and gaps == pytest.approx([7.0, 12.0])
+    assert likeness.word_gaps(strokes, "one") == ([], [])
+    assert likeness.word_gaps(strokes, "a b c d e") == ([2, 4], pytest.approx([7.0, 12.0]))  # no more than the ink has
+    assert likeness.word_gaps(strokes, "one , two three .") == ([2, 4], pytest.approx([7.0, 12.0]))
+    assert likeness.word_gaps(strokes, "one , two .") == ([4], pytest.approx([12.0]))  # the widest gap
+
+
+def test_respace_scales_every_gap_by_one_factor_and_moves_whole_words():
+    """Gaps 6 and 10, median 8: to a word gap of one body (the 10-90 % range of the line's y,
+    computed here with numpy) every gap is scaled by body / 8."""
+    strokes = _words([6.0, 10.0])
+    body = np.subtract(*np.percentile(np.concatenate(strokes)[:, 1], [90, 10]))
+    factor = body / 8.0
+    assert likeness.GAP_RANGE[0] < factor < likeness.GAP_RANGE[1]
+    moved = likeness.respace(strokes, "one two three", 1.0)
+    _, gaps = likeness.word_gaps(moved, "one two three")
+    assert gaps == pytest.approx([6.0 * factor, 10.0 * factor])
+    for before, after in zip(strokes, moved):  # each stroke moved sideways, whole
+        assert np.allclose(np.diff(after, axis=0), np.diff(before, axis=0))
+        assert np.allclose(after[:, 1], before[:, 1])
+    assert likeness.respace(strokes, "one two three", None) is strokes
+    assert likeness.respace(strokes, "one", 3.0) is strokes
+
+
+def test_respace_takes_the_body_of_the_levelled_line():
+    """A long line written on a slope: its 10-90 % range of y is far taller than its letters, but
+    the gaps come out as on the same line written level."""
+    text = " ".join(["word"] * 10)
+    flat = _words([8.0] * 9)
+    sloped = [stroke + np.column_stack([np.zeros(len(stroke)), 0.15 * stroke[:, 0]]) for stroke in flat]
+    spread = lambda strokes: np.subtract(*np.percentile(np.concatenate(strokes)[:, 1], [90, 10]))  # noqa: E731
+    assert spread(sloped) > 2 * spread(flat)
+    want = 0.8  # a factor of 1.5 on the level line: inside GAP_RANGE
+    flat_gaps = likeness.word_gaps(likeness.respace(flat, text, want), text)[1]
+    sloped_gaps = likeness.word_gaps(likeness.respace(sloped, text, want), text)[1]
+    assert sloped_gaps == pytest.approx(flat_gaps, rel=0.02)
+
+
+def test_respace_holds_the_change_within_its_range():
+    strokes = _words([8.0, 8.0])
+    body = np.subtract(*np.percentile(np.concatenate(strokes)[:, 1], [90, 10]))
+    for want, factor in ((100.0, likeness.GAP_RANGE[1]), (0.001, likeness.GAP_RANGE[0])):
+        _, gaps = likeness.word_gaps(likeness.respace(strokes, "a b c", want), "a b c")
+        assert gaps == pytest.approx([8.0 * factor] * 2), (want, body)
+
+
+def test_matching_gives_the_writing_the_style_s_word_spacing():
+    """The style's hand measures its word gap; a hand asking for 1.6 times it gets lines whose
+    gap, measured back, is 1.6 times (the letters match already)."""
+    line = font_line(0.0, 1.0)
+    style = likeness.measure([line], [TEXT])
+    assert style.word_gap is not None and style.word_gap > 0
+    wider = likeness.Hand(style.writer, style.ascender, style.descender, 1.6 * style.word_gap)
+    matched = likeness.match([line], [TEXT], wider)[0]
+    assert likeness.measure([matched], [TEXT]).word_gap == pytest.approx(1.6 * style.word_gap, rel=0.02)
+    assert likeness.measure([font_line(0.0, 1.0, "minimum")], ["minimum"]).word_gap is None
+
+
 def test_the_map_is_unslant_widen_reslant():
     """Checked against the three steps done one after another on points, in numpy."""
     written, style = glyphs.Writer(1.0, 0.2, 1.0), glyphs.Writer(1.0, -0.1, 1.1)

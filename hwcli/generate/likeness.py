@@ -12,7 +12,9 @@ range). The slant and width change is the linear map
 
 (it takes out the output's slant, scales its widths, puts in the style's), and the reach
 change moves only points above the body's top or below its bottom, scaled away from it.
-Pen lifts, the order of points and the body of the letters are untouched.
+Pen lifts, the order of points and the body of the letters are untouched. Last, the gaps
+between words are scaled to the style's: its median word gap against its body height, each
+line's gaps by one factor (`respace`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ WIDTH_RANGE = (0.75, 1.33)
 REACH_RANGE = (0.67, 1.5)
 BODY = (10, 90)  # percentiles of y: the body of the letters
 REACH = (2, 98)  # percentiles of y: how far descenders and ascenders go
+# Word gaps change by at most these factors: a gap misjudged (a joined hand's words that
+# overlap) must not tear a line apart or run its words together.
+GAP_RANGE = (0.5, 2.0)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class Hand:
     writer: glyphs.Writer  # slant and width
     ascender: float  # (p98 - p90) / body
     descender: float  # (p10 - p2) / body
+    word_gap: float | None = None  # median gap between words / body; None: no gap seen
 
 
 def _reach(strokes: list[np.ndarray]) -> tuple[float, float, float, float] | None:
@@ -63,8 +69,40 @@ def measure(lines: list[np.ndarray], texts: list[str]) -> Hand | None:
     # scales the widths after taking the slant out.
     upright = [([s @ np.array([[1.0, 0.0], [-slanted.slant, 1.0]]) for s in strokes], text) for strokes, text in pieces]
     width = glyphs.measure_writer(upright).x_scale
+    gaps = [g / (r[2] - r[1]) for strokes, text in pieces if (r := _reach(strokes)) for g in word_gaps(strokes, text)[1]]
     return Hand(glyphs.Writer(slanted.x_height, slanted.slant, width), float(np.mean((high - top) / body)),
-                float(np.mean((bottom - low) / body)))
+                float(np.mean((bottom - low) / body)), float(np.median(gaps)) if gaps else None)
+
+
+def word_gaps(strokes: list[np.ndarray], text: str) -> tuple[list[int], list[float]]:
+    """Where a line's words start (stroke indices) and the gaps before them: of the gaps between
+    all the ink so far and the next stroke, the widest positive ones, one for each word after
+    the first. Strokes are in writing order; a dot or bar added to a word after it never opens
+    one. Punctuation set apart in the text ("kitchen , again", as IAM-OnDB transcribes) is no
+    word: it is written against the word before it."""
+    spaces = sum(any(c.isalnum() for c in word) for word in text.split()[1:])
+    if spaces < 1 or len(strokes) < 2:
+        return [], []
+    right = np.maximum.accumulate([float(s[:, 0].max()) for s in strokes])
+    gaps = np.array([float(strokes[i + 1][:, 0].min()) - right[i] for i in range(len(strokes) - 1)])
+    widest = sorted(i for i in np.argsort(-gaps, kind="stable")[:spaces] if gaps[i] > 0)
+    return [int(i) + 1 for i in widest], [float(gaps[i]) for i in widest]
+
+
+def respace(strokes: list[np.ndarray], text: str, word_gap: float | None) -> list[np.ndarray]:
+    """A line with its word gaps scaled by one factor, so that their median against its body
+    height is `word_gap` (within GAP_RANGE); each word moves, its letters as they were. The body
+    is the levelled line's, as `measure` takes the style's: on a long line a slight slope
+    stretches the 10-90 % range of y."""
+    reach = _reach(level(strokes)) if word_gap else None
+    starts, gaps = word_gaps(strokes, text) if reach else ([], [])
+    if not gaps:
+        return strokes
+    factor = float(np.clip(word_gap * (reach[2] - reach[1]) / np.median(gaps), *GAP_RANGE))
+    shift = np.zeros(len(strokes))
+    for start, gap in zip(starts, gaps):
+        shift[start:] += (factor - 1.0) * gap
+    return [stroke + [move, 0.0] for stroke, move in zip(strokes, shift)]
 
 
 def matching_map(written: glyphs.Writer, style: glyphs.Writer) -> np.ndarray:
@@ -95,20 +133,20 @@ def stretch_reach(strokes: list[np.ndarray], up: float, down: float) -> list[np.
 
 
 def match(lines: list[np.ndarray], texts: list[str], style: Hand | None) -> list[np.ndarray]:
-    """The written lines (stroke-3, y up) in the style's slant, width and reach; as they are
-    when either hand cannot be measured."""
+    """The written lines (stroke-3, y up) in the style's slant, width, reach and word spacing; as
+    they are when either hand cannot be measured."""
     written = measure(lines, texts) if style is not None else None
     if written is None:
         return lines
     transform = matching_map(written.writer, style.writer)
     up, down = _ratio(style.ascender, written.ascender), _ratio(style.descender, written.descender)
     out = []
-    for offsets in lines:
+    for offsets, text in zip(lines, texts):
         if len(offsets) < 2:
             out.append(offsets)
             continue
         strokes = stretch_reach(offsets_to_strokes(offsets), up, down)
-        moved = strokes_to_offsets([s @ transform for s in strokes]).astype(offsets.dtype)
+        moved = strokes_to_offsets(respace([s @ transform for s in strokes], text, style.word_gap)).astype(offsets.dtype)
         moved[0, :2] += offsets[0, :2] - moved[0, :2]  # the line starts where it did
         out.append(moved)
     return out
