@@ -25,11 +25,12 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from priming import JUDGE_DIR, form_of, judge_cer, save_user_ink, y_down  # noqa: E402
+from priming import JUDGE_DIR, judge_cer, save_user_ink, y_down  # noqa: E402
 
 from hwcli import paths  # noqa: E402
 from hwcli.data import dataset  # noqa: E402
 from hwcli.data.alphabet import Alphabet  # noqa: E402
+from hwcli.data.iamondb import form_of  # noqa: E402
 from hwcli.data.ink import offsets_to_strokes  # noqa: E402
 from hwcli.generate.priming import bias_for, own_ink, prime_for  # noqa: E402
 from hwcli.generate.sampler import write_lines  # noqa: E402

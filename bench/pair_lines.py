@@ -23,6 +23,7 @@ import numpy as np
 
 from hwcli import paths
 from hwcli.data import dataset as datasets
+from hwcli.data.iamondb import form_of
 
 GAP = 0.9  # the word gap between the two lines, in body heights (10-90 % of line A's y)
 EDGE = 15  # percent of a line's points (by x) whose median y is its baseline's height there
@@ -33,10 +34,6 @@ class PairedLine:
     line_id: str
     text: str
     offsets: np.ndarray
-
-
-def form_of(line_id: str) -> str:
-    return line_id.rsplit("-", 1)[0]
 
 
 def join(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -44,6 +44,7 @@ from style_features import NAMES, features, ranks  # noqa: E402
 from hwcli import paths  # noqa: E402
 from hwcli.data import dataset  # noqa: E402
 from hwcli.data.alphabet import Alphabet  # noqa: E402
+from hwcli.data.iamondb import form_of  # noqa: E402
 from hwcli.data.ink import offsets_to_strokes, resample_in_time  # noqa: E402
 from hwcli.generate.page import write_page  # noqa: E402
 from hwcli.config import DEFAULT_CANDIDATES, DEFAULT_STYLE_BIAS  # noqa: E402 - the writers' ink is a user's
@@ -63,10 +64,6 @@ PRIME_CHARS = (25, 70)  # a prime line of a usual length
 # reads as garble however plain it is. So the judge reads the sentences wrapped at --wrap
 # characters (25 keeps every line under it); the one-line figures are kept too.
 ONE_LINE = 200  # write_page's width for a sentence on one line
-
-
-def form_of(line_id: str) -> str:
-    return line_id.rsplit("-", 1)[0]
 
 
 def pick_writers(data, alphabet: Alphabet, count: int, selection: bool = False) -> dict[str, int]:

@@ -321,19 +321,20 @@ def test_pair_lines_pairs_each_form_s_lines_in_order(tiny):
     import pair_lines
 
     from hwcli.data import dataset as datasets
+    from hwcli.data.iamondb import form_of
 
     data = datasets.load(tiny.dataset)
     out = pair_lines.paired(data)
     forms = {}
     for i in range(len(data)):
-        forms.setdefault((pair_lines.form_of(str(data.ids[i])), int(data.split[i])), []).append(i)
+        forms.setdefault((form_of(str(data.ids[i])), int(data.split[i])), []).append(i)
     assert len(out) == sum((len(m) + 1) // 2 for m in forms.values()) < len(data)
     by_id = {str(data.ids[i]): i for i in range(len(data))}
     pairs = 0
     for k in range(len(out)):
         names = str(out.ids[k]).split("+")
         members = [by_id[n] for n in names]
-        assert len({pair_lines.form_of(n) for n in names}) == 1
+        assert len({form_of(n) for n in names}) == 1
         assert {int(data.split[i]) for i in members} == {int(out.split[k])}
         assert str(out.texts[k]) == " ".join(str(data.texts[i]) for i in members)
         assert len(out.line(k)) == sum(len(data.line(i)) for i in members)
