@@ -59,17 +59,17 @@ def measure(lines: list[np.ndarray], texts: list[str]) -> Hand | None:
               if len(offsets) > 1 and (strokes := offsets_to_strokes(offsets))]
     if sum(len(t.replace(" ", "")) for _, t in pieces) < glyphs.MIN_CHARS:
         return None
-    reaches = [r for strokes, _ in pieces if (r := _reach(strokes))]
-    if not reaches:
+    reached = [(strokes, text, r) for strokes, text in pieces if (r := _reach(strokes))]
+    if not reached:
         return None
-    low, bottom, top, high = np.array(reaches).T
+    low, bottom, top, high = np.array([r for _, _, r in reached]).T
     body = top - bottom
     slanted = glyphs.measure_writer(pieces)
     # The width is measured upright: a slant widens a line by its height, and the map below
     # scales the widths after taking the slant out.
     upright = [([s @ np.array([[1.0, 0.0], [-slanted.slant, 1.0]]) for s in strokes], text) for strokes, text in pieces]
     width = glyphs.measure_writer(upright).x_scale
-    gaps = [g / (r[2] - r[1]) for strokes, text in pieces if (r := _reach(strokes)) for g in word_gaps(strokes, text)[1]]
+    gaps = [g / (r[2] - r[1]) for strokes, text, r in reached for g in word_gaps(strokes, text)[1]]
     return Hand(glyphs.Writer(slanted.x_height, slanted.slant, width), float(np.mean((high - top) / body)),
                 float(np.mean((bottom - low) / body)), float(np.median(gaps)) if gaps else None)
 
