@@ -87,10 +87,12 @@ def main() -> None:
         parser.error("--steps must be at least 1 and --lr above 0")
     params = tuple(p for p in args.params.split(",") if p)
     rehearsal_names = builtin_names()[: args.rehearse]
+    rehearsal = []  # the built-in lines, loaded with the first writer: every writer's copy starts from one model
 
     def model_for(model, ink_file):
         started = time.perf_counter()
-        rehearsal = [(p.offsets, p.text) for p in (load_prime(n, model) for n in rehearsal_names)]
+        if len(rehearsal) < len(rehearsal_names):
+            rehearsal.extend((p.offsets, p.text) for p in (load_prime(n, model) for n in rehearsal_names))
         copied, before, after = adapted(model, load_prime(str(ink_file), model).hand_lines, args.steps, args.lr,
                                         params, args.device, rehearsal)
         print(f"{ink_file.stem}: NLL {before:.3f} -> {after:.3f} nats/step on its ink, "

@@ -7,7 +7,8 @@ units, the `--style FILE` path), write sentences of our own, and measure
   at --wrap characters (a wide hand's 45-character line is past the width the judge can read,
   judge_takes_for_flat), and, as before, on one line each (`one_line_*`);
 * likeness: the true writer's rank among all validation writers by simple style figures
-  (bench/style_features.py), for the output and, as the yardstick, for the prime line itself
+  (bench/style_features.py, every line levelled first, as `hw write` lays its page out), for the
+  output and, as the yardstick, for the prime line itself
   (a real line of that writer, held out of the writer's profile either way). A form stands for
   a writer: IAM-OnDB's line files carry no writer id, and each form is one writer's session.
 

@@ -2,12 +2,16 @@
 pen lifts per character, roundness, ascender and descender reach, pen travel per character.
 
 Every figure is relative to the body height (the 10-90% range of y), so units and size do not
-matter. bench/priming.py ranks writers by the distance between these figures.
+matter, and is taken on the line levelled (hwcli.render.layout.level): a line that climbs across
+a whiteboard has a taller 10-90% range of y, which would change every figure, and `hw` lays its
+own lines out level. bench/priming.py ranks writers by the distance between these figures.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from hwcli.render.layout import level
 
 NAMES = ("slant", "width_per_char", "lifts_per_char", "turning", "ascender", "descender", "travel_per_char")
 
@@ -21,8 +25,8 @@ def _resampled(stroke: np.ndarray, step: float) -> np.ndarray:
 
 
 def features(strokes: list[np.ndarray], text: str) -> np.ndarray:
-    """Absolute strokes (y up) of one line and its text -> the figures of NAMES."""
-    strokes = [np.asarray(s, np.float64) for s in strokes if len(s)]
+    """Absolute strokes (y up) of one line and its text -> the figures of NAMES, on the line levelled."""
+    strokes = level([np.asarray(s, np.float64) for s in strokes if len(s)])
     points = np.concatenate(strokes)
     p2, p10, p90, p98 = np.percentile(points[:, 1], [2, 10, 90, 98])
     body = max(p90 - p10, 1e-9)

@@ -341,3 +341,33 @@ def test_pair_lines_pairs_each_form_s_lines_in_order(tiny):
         assert np.allclose(out.line(k)[: len(data.line(members[0]))], data.line(members[0]), atol=1e-3)
         pairs += len(members) == 2
     assert pairs > 0
+
+
+def _letters(shear: float, turn: float = 0.0) -> list[np.ndarray]:
+    """Ten 'L's, one x-height tall and a gap apart, each an upright bar and a foot drawn apart,
+    sheared by `shear`, then turned by `turn` radians about the origin (y up)."""
+    along = np.linspace(0.0, 1.0, 41)[:, None]
+    strokes = []
+    for k in range(10):
+        strokes += [[2.0 * k, 0.0] + along * [0.0, 1.0], [2.0 * k, 0.0] + along * [1.0, 0.0]]
+    shear_map = np.array([[1.0, 0.0], [shear, 1.0]])
+    rotation = np.array([[np.cos(turn), np.sin(turn)], [-np.sin(turn), np.cos(turn)]])
+    return [s @ shear_map @ rotation for s in strokes]
+
+
+def test_style_features_take_a_line_levelled_so_its_climb_is_no_figure_of_the_hand():
+    """bench/style_features.py: the slant of sheared letters is their shear and their width is
+    worked out from their points; the same line turned by 0.1 rad (a whiteboard line that
+    climbs) gives the same figures, where its unlevelled body is half as tall again."""
+    sys.path.insert(0, str(REPO / "bench"))
+    from style_features import NAMES, features
+
+    text, flat = "LLLLLLLLLL", _letters(0.3)
+    figures = features(flat, text)
+    body = np.subtract(*np.percentile(np.concatenate(flat)[:, 1], [90, 10]))
+    assert figures[NAMES.index("slant")] == pytest.approx(0.3)
+    assert figures[NAMES.index("width_per_char")] == pytest.approx(19.0 / 10 / body)
+    assert figures[NAMES.index("lifts_per_char")] == 2.0
+    climbing = _letters(0.3, turn=0.1)
+    np.testing.assert_allclose(features(climbing, text), figures, rtol=0.05, atol=0.01)  # travel: whole steps of body / 10
+    assert np.subtract(*np.percentile(np.concatenate(climbing)[:, 1], [90, 10])) > 1.5 * body
