@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from test_sampling import SYNTHESIS, assert_ok, hw  # noqa: F401 - CLI helpers
 
-from hwcli.data.ink import strokes_to_offsets
+from hwcli.data.ink import offsets_to_strokes, strokes_to_offsets
 from hwcli.generate import glyphs, likeness
 from hwcli.generate.page import write_page
 
@@ -151,6 +151,24 @@ def test_the_reach_stretch_scales_only_what_lies_past_the_body():
     new_low, new_high = np.percentile(out, [2, 98])  # a monotone map moves the percentiles with it
     assert (new_high - top) == pytest.approx(1.4 * (high - top))
     assert (bottom - new_low) == pytest.approx(0.8 * (bottom - low))
+
+
+def test_a_sloping_line_is_matched_as_it_will_be_laid_out_level():
+    """The model's lines climb or fall a little, and the page levels them; matched, a line that
+    climbs by 0.05 measures back as the style: its reach, slant and width (a reach taken on the
+    sloping line counts the climb as body and stretches the wrong points: ascenders came back at
+    half the style's). The levelling of a line's baseline is an estimate, hence the 10 %."""
+    text = "the quick brown fox jumps over the lazy dog"
+    turn = np.array([[np.cos(0.05), np.sin(0.05)], [-np.sin(0.05), np.cos(0.05)]])
+    climbing = strokes_to_offsets([s @ turn for s in offsets_to_strokes(font_line(0.0, 1.0, text))])
+    level_hand = likeness.measure([font_line(0.0, 1.0, text)], [text])
+    style = likeness.Hand(glyphs.Writer(1.0, 0.25, 1.1 * level_hand.writer.x_scale), 1.3 * level_hand.ascender,
+                          0.8 * level_hand.descender)
+    again = likeness.measure(likeness.match([climbing], [text], style), [text])
+    assert again.ascender == pytest.approx(style.ascender, rel=0.1)
+    assert again.descender == pytest.approx(style.descender, rel=0.1)
+    assert again.writer.slant == pytest.approx(0.25, abs=0.02)
+    assert again.writer.x_scale == pytest.approx(style.writer.x_scale, rel=0.03)
 
 
 def test_too_little_ink_or_no_style_leaves_the_lines_as_they_are():

@@ -11,7 +11,8 @@ range). The slant and width change is the linear map
     x' = k * (x - s_out * y) + s_style * y,    k = width_style / width_out
 
 (it takes out the output's slant, scales its widths, puts in the style's), and the reach
-change moves only points above the body's top or below its bottom, scaled away from it.
+change moves only points above the body's top or below its bottom, scaled away from it. Each
+written line is levelled first, as `measure` takes it and as the page lays it out.
 Pen lifts, the order of points and the body of the letters are untouched. Last, the gaps
 between words are scaled to the style's: its median word gap against its body height, each
 line's gaps by one factor (`respace`).
@@ -145,7 +146,9 @@ def match(lines: list[np.ndarray], texts: list[str], style: Hand | None) -> list
         if len(offsets) < 2:
             out.append(offsets)
             continue
-        strokes = stretch_reach(offsets_to_strokes(offsets), up, down)
+        # Levelled first, as the page will lay it out and as `measure` took both hands: on a line
+        # that climbs, the climb would count as body and the maps would miss their figures.
+        strokes = stretch_reach(level(offsets_to_strokes(offsets)), up, down)
         moved = strokes_to_offsets(respace([s @ transform for s in strokes], text, style.word_gap)).astype(offsets.dtype)
         moved[0, :2] += offsets[0, :2] - moved[0, :2]  # the line starts where it did
         out.append(moved)
