@@ -72,6 +72,35 @@ def test_word_gaps_are_the_widest_gaps_after_all_the_ink_so_far():
     assert likeness.word_gaps(strokes, "one , two .") == ([4], pytest.approx([12.0]))  # the widest gap
 
 
+def test_a_comma_written_apart_opens_no_word_where_the_window_says_so():
+    """"one two, three": the comma stands 9 right of "two", wider than the gaps of 7 and 6
+    between the words. The widest gaps take it for a word; the characters each stroke began on
+    (the comma on its own, index 7; "three" after the space, 8) do not."""
+    one, dot1, two, dot2, three, dot3 = _words([7.0, 6.0])  # "two" ends at x = 47
+    comma = np.array([[56.0, 1.0], [57.0, -2.0]])
+    moved = [s + [10.0, 0.0] for s in (three, dot3)]  # "three" begins 6 right of the comma
+    strokes, text = [one, dot1, two, dot2, comma, *moved], "one two, three"
+    assert likeness.word_gaps(strokes, text)[0] == [2, 4]
+    starts, gaps = likeness.word_gaps(strokes, text, np.array([0, 1, 4, 5, 7, 9, 10]))
+    assert starts == [2, 5] and gaps == pytest.approx([7.0, 6.0])
+
+
+def test_with_the_window_s_characters_words_begin_where_the_window_began_them():
+    """"one two three", "two" written in two strokes 9 apart: the widest gaps (9 and 12) split
+    "two"; the characters each stroke began on (the space before "two" is 3, before "three" 7)
+    find the gap of 7 before it instead."""
+    one, dot1, two, dot2, three, dot3 = _words([7.0, 12.0])
+    tw, o = two.copy(), two + [29.0, 0.0]  # "o" 9 right of "tw"; what follows moves along
+    later = [s + [29.0, 0.0] for s in (dot2, three, dot3)]
+    strokes = [one, dot1, tw, o, *later]
+    assert likeness.word_gaps(strokes, "one two three")[0] == [3, 5]  # widest: "tw|o" and "two|three"
+    chars = np.array([0, 1, 4, 6, 6, 8, 9])
+    starts, gaps = likeness.word_gaps(strokes, "one two three", chars)
+    assert starts == [2, 5] and gaps == pytest.approx([7.0, 12.0])
+    lagging = np.array([0, 1, 3, 6, 6, 7, 9])  # the window still on the space: the same words
+    assert likeness.word_gaps(strokes, "one two three", lagging)[0] == [2, 5]
+
+
 def test_respace_scales_every_gap_by_one_factor_and_moves_whole_words():
     """Gaps 6 and 10, median 8: to a word gap of one body (the 10-90 % range of the line's y,
     computed here with numpy) every gap is scaled by body / 8."""
@@ -201,13 +230,19 @@ def test_user_ink_is_matched_and_no_match_leaves_it(tiny, slanted_ink):
     matched = write_page("hello there", model=model, style=str(slanted_ink), seed=2)
     plain = write_page("hello there", model=model, style=str(slanted_ink), seed=2, match_style=False)
     assert np.array_equal(matched.line_offsets[0][:, 2], plain.line_offsets[0][:, 2])  # same draw, same pen lifts
-    # the page is the plain draw, matched to the hand of the style's ink as the model sees it
-    from hwcli.generate.priming import load_prime
+    # the page is the sampler's draw, matched to the hand of the style's ink as the model sees it,
+    # its words where the window began them
+    from hwcli.config import DEFAULT_CANDIDATES
+    from hwcli.generate.priming import bias_for, load_prime
+    from hwcli.generate.sampler import write_lines
 
     prime = load_prime(str(slanted_ink), model)
     hand = likeness.measure([prime.offsets], [prime.text])
     assert hand.writer.slant == pytest.approx(0.4, abs=0.03)
-    expected = likeness.match(plain.line_offsets, plain.lines, hand)
+    drawn = write_lines(model, ["hello there"], bias=bias_for(prime, None), seed=2, prime=prime,
+                        candidates=DEFAULT_CANDIDATES, match_lifts=True)
+    assert np.array_equal(drawn.lines[0], plain.line_offsets[0])
+    expected = likeness.match(drawn.lines, ["hello there"], hand, drawn.stroke_chars)
     assert np.allclose(matched.line_offsets[0], expected[0])
     assert not np.allclose(matched.line_offsets[0], plain.line_offsets[0])
 

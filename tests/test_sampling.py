@@ -21,6 +21,7 @@ from conftest import PREDICTION, STRIDE, SYNTHESIS  # noqa: F401 - re-exported t
 from typer.testing import CliRunner
 
 from hwcli.cli import app
+from hwcli.data.ink import offsets_to_strokes
 from hwcli.errors import UsageError
 from hwcli.generate import sampler
 from hwcli.generate.priming import Prime
@@ -380,6 +381,21 @@ def test_the_prime_reading_says_how_far_the_window_read_the_ink(tiny):
     short = write_lines(model, ["hi"], seed=0, prime=straight_prime(9, text)).prime
     assert (short.length, short.reached) == (20, 4)
     assert "read only 4 of the style text's 20 characters" in short.mismatch(pace)
+
+
+def test_each_stroke_keeps_the_character_the_window_began_it_on(tiny):
+    """stroke_chars: one per stroke of the finished line, the window's focus at the stroke's
+    first point, counted in the new text (the prime's text and its space before it)."""
+    model = steer_window(tiny.load(), 0.5)
+    w = write_lines(model, ["hello"], seed=0, prime=straight_prime(17, "abcdefgh"), return_phi=True)
+    strokes = offsets_to_strokes(w.lines[0])
+    firsts = np.cumsum([0] + [len(s) for s in strokes[:-1]])
+    assert len(w.stroke_chars[0]) == len(strokes) > 1
+    focus = w.windows[0].argmax(1)[firsts] - len("abcdefgh ")  # the windows hold no "past the end"
+    np.testing.assert_array_equal(w.stroke_chars[0][:-1], focus[:-1])
+    assert w.stroke_chars[0][-1] == len("hello")  # the last point: the window past the end
+    kept = write_lines(model, ["hello", "ab"], seed=0, candidates=3)
+    assert [len(c) for c in kept.stroke_chars] == [len(offsets_to_strokes(line)) for line in kept.lines]
 
 
 def test_strokes_that_write_the_prime_again_are_cut(tiny):

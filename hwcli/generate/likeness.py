@@ -75,28 +75,46 @@ def measure(lines: list[np.ndarray], texts: list[str]) -> Hand | None:
                 float(np.mean((bottom - low) / body)), float(np.median(gaps)) if gaps else None)
 
 
-def word_gaps(strokes: list[np.ndarray], text: str) -> tuple[list[int], list[float]]:
-    """Where a line's words start (stroke indices) and the gaps before them: of the gaps between
-    all the ink so far and the next stroke, the widest positive ones, one for each word after
-    the first. Strokes are in writing order; a dot or bar added to a word after it never opens
-    one. Punctuation set apart in the text ("kitchen , again", as IAM-OnDB transcribes) is no
-    word: it is written against the word before it."""
-    spaces = sum(any(c.isalnum() for c in word) for word in text.split()[1:])
-    if spaces < 1 or len(strokes) < 2:
+def word_gaps(strokes: list[np.ndarray], text: str, chars: np.ndarray | None = None) -> tuple[list[int], list[float]]:
+    """Where a line's words start (stroke indices) and the gaps before them. A gap is the room
+    between all the ink so far and a stroke that begins right of it; strokes are in writing
+    order, so a dot or bar added to a word after it never opens one. Punctuation set apart in
+    the text ("kitchen , again", as IAM-OnDB transcribes) is no word: it is written against
+    the word before it.
+
+    With `chars` (the character each stroke began on, as the sampler's window saw it), each
+    word after the first starts at the first gap once the window has reached the space before
+    it: a comma written a little apart ("O'Brien ,") is no word, and a print hand's gaps inside
+    a word are not taken for the narrower gaps between words. Without (the user's ink), the
+    widest gaps are taken, one for each word."""
+    starts = [i for i, c in enumerate(text) if c != " " and (i == 0 or text[i - 1] == " ")]
+    words = [i for i in starts[1:] if any(c.isalnum() for c in text[i:].split(" ", 1)[0])]
+    if not words or len(strokes) < 2:
         return [], []
     right = np.maximum.accumulate([float(s[:, 0].max()) for s in strokes])
     gaps = np.array([float(strokes[i + 1][:, 0].min()) - right[i] for i in range(len(strokes) - 1)])
-    widest = sorted(i for i in np.argsort(-gaps, kind="stable")[:spaces] if gaps[i] > 0)
-    return [int(i) + 1 for i in widest], [float(gaps[i]) for i in widest]
+    if chars is None:
+        chosen = sorted(i for i in np.argsort(-gaps, kind="stable")[: len(words)] if gaps[i] > 0)
+    else:
+        chosen, i = [], 0
+        for start in words:  # the space before the word is `start - 1`
+            while i < len(gaps) and not (chars[i + 1] >= start - 1 and gaps[i] > 0):
+                i += 1
+            if i == len(gaps):
+                break
+            chosen.append(i)
+            i += 1
+    return [int(i) + 1 for i in chosen], [float(gaps[i]) for i in chosen]
 
 
-def respace(strokes: list[np.ndarray], text: str, word_gap: float | None) -> list[np.ndarray]:
+def respace(strokes: list[np.ndarray], text: str, word_gap: float | None,
+            chars: np.ndarray | None = None) -> list[np.ndarray]:
     """A line with its word gaps scaled by one factor, so that their median against its body
     height is `word_gap` (within GAP_RANGE); each word moves, its letters as they were. The body
     is the levelled line's, as `measure` takes the style's: on a long line a slight slope
     stretches the 10-90 % range of y."""
     reach = _reach(level(strokes)) if word_gap else None
-    starts, gaps = word_gaps(strokes, text) if reach else ([], [])
+    starts, gaps = word_gaps(strokes, text, chars) if reach else ([], [])
     if not gaps:
         return strokes
     factor = float(np.clip(word_gap * (reach[2] - reach[1]) / np.median(gaps), *GAP_RANGE))
@@ -133,23 +151,26 @@ def stretch_reach(strokes: list[np.ndarray], up: float, down: float) -> list[np.
     return out
 
 
-def match(lines: list[np.ndarray], texts: list[str], style: Hand | None) -> list[np.ndarray]:
+def match(lines: list[np.ndarray], texts: list[str], style: Hand | None,
+          stroke_chars: list[np.ndarray] | None = None) -> list[np.ndarray]:
     """The written lines (stroke-3, y up) in the style's slant, width, reach and word spacing; as
-    they are when either hand cannot be measured."""
+    they are when either hand cannot be measured. `stroke_chars` (sampler.Written's), where
+    given, tells where each line's words begin."""
     written = measure(lines, texts) if style is not None else None
     if written is None:
         return lines
     transform = matching_map(written.writer, style.writer)
     up, down = _ratio(style.ascender, written.ascender), _ratio(style.descender, written.descender)
     out = []
-    for offsets, text in zip(lines, texts):
+    for k, (offsets, text) in enumerate(zip(lines, texts)):
         if len(offsets) < 2:
             out.append(offsets)
             continue
         # Levelled first, as the page will lay it out and as `measure` took both hands: on a line
         # that climbs, the climb would count as body and the maps would miss their figures.
         strokes = stretch_reach(level(offsets_to_strokes(offsets)), up, down)
-        moved = strokes_to_offsets(respace([s @ transform for s in strokes], text, style.word_gap)).astype(offsets.dtype)
+        chars = stroke_chars[k] if stroke_chars is not None and len(stroke_chars[k]) == len(strokes) else None
+        moved = strokes_to_offsets(respace([s @ transform for s in strokes], text, style.word_gap, chars)).astype(offsets.dtype)
         moved[0, :2] += offsets[0, :2] - moved[0, :2]  # the line starts where it did
         out.append(moved)
     return out

@@ -84,7 +84,7 @@ def write_page(text: str, model_name: str | None = None, bias: float | None = No
     def sample(texts: list[str]):
         result = write_lines(model, texts, bias=bias, seed=seed, prime=prime, candidates=candidates,
                              match_lifts=matching)
-        result.lines = likeness.match(result.lines, texts, hand)
+        result.lines = likeness.match(result.lines, texts, hand, result.stroke_chars)
         return result
 
     written = [line for line in lines if line]

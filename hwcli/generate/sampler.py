@@ -77,6 +77,9 @@ class Written:
     predictions: list[np.ndarray] | None = None  # (T, 1+6M) y_hat point t was drawn from, with return_phi
     prime: PrimeReading | None = None  # how the window read the prime's ink, when there was one
     dwell: list[np.ndarray] | None = None  # steps the window spent on each character of each text
+    # The character of its text each stroke of a line began on (the window's focus; -1: the
+    # space after the prime's text): where the words begin (likeness.respace).
+    stroke_chars: list[np.ndarray] | None = None
 
 
 @dataclass
@@ -158,7 +161,7 @@ def _most_typical(written: Written, candidates: int) -> Written:
         keep.append(k + int(np.argmin(np.abs(np.log((dwell + 1) / (typical + 1))).sum(1))))
     pick = lambda rows: [rows[k] for k in keep] if rows is not None else None  # noqa: E731
     return Written(pick(written.lines), pick(written.stopped_by_rule), pick(written.windows),
-                   pick(written.predictions), written.prime, pick(written.dwell))
+                   pick(written.predictions), written.prime, pick(written.dwell), pick(written.stroke_chars))
 
 
 def _sample_lines(model: LoadedModel, texts: list[str], copies: int, bias: float, seed: int | None,
@@ -236,9 +239,16 @@ def _sample_lines(model: LoadedModel, texts: list[str], copies: int, bias: float
                            for b in range(B)])
     dwell = [np.bincount(focus[starts[b] : end_steps[b], b], minlength=U + 1)[gap + 1 : lengths[b]] for b in range(B)]
     lines = [_finished_line(_cut(samples[: end_steps[b], b], starts[b]), model) for b in range(B)]
+    stroke_chars = [_stroke_starts(line, focus[starts[b] : end_steps[b], b]) - len(prefix) for b, line in enumerate(lines)]
     windows = [phis[starts[b] : end_steps[b], b, : lengths[b]] for b in range(B)] if return_phi else None
     drawn_from = [predictions[starts[b] : end_steps[b], b] for b in range(B)] if return_phi else None
-    return Written(lines, stopped_by_rule.tolist(), windows, drawn_from, reading, dwell)
+    return Written(lines, stopped_by_rule.tolist(), windows, drawn_from, reading, dwell, stroke_chars)
+
+
+def _stroke_starts(line: np.ndarray, focus: np.ndarray) -> np.ndarray:
+    """The window's focus at the first point of each stroke of a finished line (stroke-3, its
+    last point a pen-up), one per stroke as ink.offsets_to_strokes splits them."""
+    return focus[np.r_[0, np.flatnonzero(line[:-1, 2] > 0.5) + 1]]
 
 
 def _after_prime_strokes(x: np.ndarray, focus: np.ndarray, gap: int) -> int:
