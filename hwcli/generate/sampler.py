@@ -77,8 +77,8 @@ class Written:
     predictions: list[np.ndarray] | None = None  # (T, 1+6M) y_hat point t was drawn from, with return_phi
     prime: PrimeReading | None = None  # how the window read the prime's ink, when there was one
     dwell: list[np.ndarray] | None = None  # steps the window spent on each character of each text
-    # The character of its text each stroke of a line began on (the window's focus; -1: the
-    # space after the prime's text): where the words begin (likeness.respace).
+    # The character of its text each stroke of a line began on (the window's focus; below 0:
+    # still on the prime's text or the space after it): where the words begin (likeness.respace).
     stroke_chars: list[np.ndarray] | None = None
 
 
