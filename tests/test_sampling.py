@@ -315,6 +315,20 @@ def test_the_most_typical_candidate_is_nearest_the_median_dwell():
     assert [d.tolist() for d in kept.dwell] == [[2, 3, 2], [4, 4]]
 
 
+def test_samples_that_stalled_at_their_start_are_passed_over_unless_all_did():
+    """Pace 10: of [40, 2], [50, 2], [45, 2], [9, 2], [11, 2] the first is the median (40), but
+    three stalled on the first character (over 30 steps); of the two that did not, the one
+    nearer the median is kept. Without the pace, or when all stall, the median rule alone."""
+    from hwcli.generate.sampler import Written, _most_typical
+
+    dwell = [np.array([d, 2]) for d in (40, 50, 45, 9, 11)]
+    lines = [np.full((k + 1, 3), k, np.float32) for k in range(5)]
+    written = Written(lines, [True] * 5, prime=None, dwell=dwell)
+    assert int(_most_typical(written, 5, pace=10.0).lines[0][0, 0]) == 4
+    assert int(_most_typical(written, 5).lines[0][0, 0]) == 0
+    assert int(_most_typical(written, 5, pace=1.0).lines[0][0, 0]) == 0  # every one over 3 steps
+
+
 def test_candidates_keep_the_sample_closest_to_the_median_dwell(tiny):
     """candidates=3 samples each text three times in one batch (the same draws as the texts given
     three times each) and keeps the one whose dwell is nearest the median, character by character."""

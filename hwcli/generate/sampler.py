@@ -40,6 +40,10 @@ FINISH_PACE = 1.0
 # A stroke of at most this many points when the window passes the end was begun
 # after the last character: a stray mark, dropped (docs/model-card.md, failure modes).
 STRAY_POINTS = 2
+# A sample whose window held its first character for more than this many characters' worth
+# of steps stalled at its start: after a prime the pen can crawl there and the letter come
+# out a dot. Kept only when every sample of the line did (_most_typical).
+STALL_PACE = 3.0
 
 
 def sample_mixture(y_hat: np.ndarray, mixtures: int, bias: float, rng: np.random.Generator,
@@ -147,18 +151,24 @@ def write_lines(model: LoadedModel, texts: list[str], bias: float = 0.0, seed: i
     if not texts or any(not t.strip() for t in texts):
         raise UsageError("nothing to write: the text is empty")
     written = _sample_lines(model, texts, candidates, bias, seed, prime, return_phi, match_lifts)
-    return _most_typical(written, candidates) if candidates > 1 else written
+    return _most_typical(written, candidates, model.network.config.steps_per_char) if candidates > 1 else written
 
 
-def _most_typical(written: Written, candidates: int) -> Written:
+def _most_typical(written: Written, candidates: int, pace: float | None = None) -> Written:
     """Of each text's `candidates` consecutive lines, the one whose steps on each character are
     closest to the candidates' median for it (log ratios, summed; the first on a tie). A line
-    that stays on a letter scribbles or writes it again; one that hurries past drops it."""
+    that stays on a letter scribbles or writes it again; one that hurries past drops it. With
+    the model's `pace` (steps per character), lines that stalled at their start (STALL_PACE)
+    are passed over unless all did: when most stall, the median is a stalled line."""
     keep = []
     for k in range(0, len(written.lines), candidates):
         dwell = np.stack(written.dwell[k : k + candidates]).astype(np.float64)
         typical = np.median(dwell, axis=0)
-        keep.append(k + int(np.argmin(np.abs(np.log((dwell + 1) / (typical + 1))).sum(1))))
+        distance = np.abs(np.log((dwell + 1) / (typical + 1))).sum(1)
+        stalled = dwell[:, 0] > STALL_PACE * pace if pace is not None and dwell.shape[1] else np.zeros(len(dwell), bool)
+        if not stalled.all():
+            distance[stalled] = np.inf
+        keep.append(k + int(np.argmin(distance)))
     pick = lambda rows: [rows[k] for k in keep] if rows is not None else None  # noqa: E731
     return Written(pick(written.lines), pick(written.stopped_by_rule), pick(written.windows),
                    pick(written.predictions), written.prime, pick(written.dwell), pick(written.stroke_chars))
