@@ -16,24 +16,16 @@ docs/model-card.md has what it measured.
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from hwcli import paths
 from hwcli.data import dataset as datasets
-from hwcli.data.iamondb import form_of
+from hwcli.data.iamondb import Line, form_of
 
 GAP = 0.9  # the word gap between the two lines, in body heights (10-90 % of line A's y)
 EDGE = 15  # percent of a line's points (by x) whose median y is its baseline's height there
-
-
-@dataclass
-class PairedLine:
-    line_id: str
-    text: str
-    offsets: np.ndarray
 
 
 def join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -57,14 +49,14 @@ def paired(data: datasets.Dataset) -> datasets.Dataset:
         if data.texts[i]:
             forms.setdefault((form_of(str(data.ids[i])), int(data.split[i])), []).append(i)
     lines, split = [], []
-    for (_, part), members in sorted(forms.items()):
+    for (form, part), members in sorted(forms.items()):
         members.sort(key=lambda i: str(data.ids[i]))
         for a, b in zip(members[::2], members[1::2] + [None]):
             if b is None:
-                lines.append(PairedLine(str(data.ids[a]), str(data.texts[a]), data.line(a).astype(np.float32)))
+                lines.append(Line(str(data.ids[a]), form, str(data.texts[a]), data.line(a).astype(np.float32)))
             else:
-                lines.append(PairedLine(f"{data.ids[a]}+{data.ids[b]}", f"{data.texts[a]} {data.texts[b]}",
-                                        join(data.line(a), data.line(b))))
+                lines.append(Line(f"{data.ids[a]}+{data.ids[b]}", form, f"{data.texts[a]} {data.texts[b]}",
+                                  join(data.line(a), data.line(b))))
             split.append(part)
     kept = {k: v for k, v in data.meta.items() if k not in ("mean", "std", "alphabet_counts", "points")}
     return datasets.build(lines, np.array(split, np.uint8), {**kept, "paired_from": str(data.meta.get("source", ""))})
