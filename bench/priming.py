@@ -7,10 +7,13 @@ units, the `--style FILE` path), write sentences of our own, and measure
   at --wrap characters (a wide hand's 45-character line is past the width the judge can read,
   judge_takes_for_flat), and, as before, on one line each (`one_line_*`);
 * likeness: the true writer's rank among all validation writers by simple style figures
-  (bench/style_features.py, every line levelled first, as `hw write` lays its page out), for the
-  output and, as the yardstick, for the prime line itself
-  (a real line of that writer, held out of the writer's profile either way). A form stands for
-  a writer: IAM-OnDB's line files carry no writer id, and each form is one writer's session.
+  (bench/style_features.py, every line levelled first, as `hw write` lays its page out), by
+  their distance measured against how much a training writer's lines vary (Mahalanobis, the
+  within-writer covariance of the training lines), for the output and, as the yardstick, for
+  the prime line itself (a real line of that writer, held out of the writer's profile either
+  way). The rank by each figure z-scored over all validation lines, the yardstick until
+  2026-12-05, is kept beside it (`*_by_total_spread`). A form stands for a writer: IAM-OnDB's
+  line files carry no writer id, and each form is one writer's session.
 
 With `--lines N` each writer's file holds N lines of their ink, one under the other (the prime
 line first, then the form's next lines), as a user gives a paragraph: the writer's profile
@@ -40,7 +43,7 @@ import hwcli.cli  # noqa: F401, I001
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from style_features import NAMES, features, ranks  # noqa: E402
+from style_features import NAMES, features, figures_by_form, ranks, whitening, within_writer_covariance  # noqa: E402
 
 from hwcli import paths  # noqa: E402
 from hwcli.data import dataset  # noqa: E402
@@ -165,9 +168,11 @@ def main(model_for=None, argv: list[str] | None = None) -> None:
     out = args.out or Path(tempfile.mkdtemp(prefix="hw-priming-"))
     (out / "ink").mkdir(parents=True, exist_ok=True)
 
-    line_features = {int(i): features(offsets_to_strokes(data.line(int(i))), str(data.texts[i]))
-                     for lines in forms.values() for i in lines}
-    scale = np.stack(list(line_features.values())).std(0)
+    line_features = {i: f for lines in figures_by_form(data, dataset.VALIDATION).values() for i, f in lines.items()}
+    covariance = within_writer_covariance([np.stack(list(lines.values()))
+                                           for lines in figures_by_form(data, dataset.TRAIN).values()])
+    metric, spread = whitening(covariance), np.sqrt(np.diag(covariance))
+    total_spread = np.diag(1 / np.stack(list(line_features.values())).std(0))  # the yardstick until 2026-12-05
     profiles = {f: np.mean([line_features[i] for i in lines if i not in style_lines.get(f, ())], 0)
                 for f, lines in forms.items()}
 
@@ -201,23 +206,27 @@ def main(model_for=None, argv: list[str] | None = None) -> None:
             write_pictures(args.pictures, form, own, page)
     seconds = time.perf_counter() - started
 
-    output_rank = ranks(outputs, profiles, scale)
-    real_rank = ranks({f: line_features[i] for f, i in writers.items()}, profiles, scale)
-    lines_rank = ranks({f: np.mean([line_features[j] for j in style_lines[f]], 0) for f in writers}, profiles, scale)
+    real_lines = {f: line_features[i] for f, i in writers.items()}
+    output_rank, real_rank = ranks(outputs, profiles, metric), ranks(real_lines, profiles, metric)
+    lines_rank = ranks({f: np.mean([line_features[j] for j in style_lines[f]], 0) for f in writers}, profiles, metric)
+    old_output_rank, old_real_rank = ranks(outputs, profiles, total_spread), ranks(real_lines, profiles, total_spread)
     # The same rank on the figures `hw` does not set itself (it matches slant and width to the style)
     unset = np.array([name not in MATCHED for name in NAMES])
     pick = lambda table: {f: v[unset] for f, v in table.items()}  # noqa: E731
-    unset_rank = ranks(pick(outputs), pick(profiles), scale[unset])
-    unset_real_rank = ranks(pick({f: line_features[i] for f, i in writers.items()}), pick(profiles), scale[unset])
+    unset_metric = whitening(covariance[np.ix_(unset, unset)])
+    unset_rank = ranks(pick(outputs), pick(profiles), unset_metric)
+    unset_real_rank = ranks(pick(real_lines), pick(profiles), unset_metric)
     for row in rows:
         row.update(output_rank=output_rank[row["form"]], real_line_rank=real_rank[row["form"]],
+                   output_rank_by_total_spread=old_output_rank[row["form"]],
+                   real_line_rank_by_total_spread=old_real_rank[row["form"]],
                    style_lines=[str(data.ids[j]) for j in style_lines[row["form"]]],
                    real_lines_mean_rank=lines_rank[row["form"]],
                    output_rank_unmatched_figures=unset_rank[row["form"]], real_line_rank_unmatched_figures=unset_real_rank[row["form"]],
                    figures_output=_rounded(outputs[row["form"]]), figures_real_line=_rounded(line_features[writers[row["form"]]]),
                    figures_profile=_rounded(profiles[row["form"]]))
-    gaps = figure_gaps(outputs, profiles, scale)
-    real_gaps = figure_gaps({f: line_features[i] for f, i in writers.items()}, profiles, scale)
+    gaps = figure_gaps(outputs, profiles, spread)
+    real_gaps = figure_gaps(real_lines, profiles, spread)
     worse = [r["form"] for r in rows if r["output_cer"] > r["own_cer"] + WORSE_BY]
     summary = {
         "writers": len(rows), "sentences_per_writer": args.sentences, "validation_writers": len(profiles),
@@ -230,6 +239,8 @@ def main(model_for=None, argv: list[str] | None = None) -> None:
         "worse_than_own_by_0.15": worse,
         "median_rank_output": float(np.median([r["output_rank"] for r in rows])),
         "median_rank_real_line": float(np.median([r["real_line_rank"] for r in rows])),
+        "median_rank_output_by_total_spread": float(np.median([r["output_rank_by_total_spread"] for r in rows])),
+        "median_rank_real_line_by_total_spread": float(np.median([r["real_line_rank_by_total_spread"] for r in rows])),
         "style_lines": args.lines,
         "median_rank_real_lines_mean": float(np.median([r["real_lines_mean_rank"] for r in rows])),
         "median_rank_output_unmatched_figures": float(np.median([r["output_rank_unmatched_figures"] for r in rows])),
@@ -241,7 +252,8 @@ def main(model_for=None, argv: list[str] | None = None) -> None:
         "mismatch_notes": notes, "write_seconds": round(seconds, 1), "out": str(out),
     }
     # Every writer's figures and their spreads: enough to recompute any rank offline.
-    (out / "priming.json").write_text(json.dumps({"summary": summary, "figure_spreads": _rounded(scale),
+    (out / "priming.json").write_text(json.dumps({"summary": summary, "within_writer_covariance": covariance.tolist(),
+                                                  "figure_spreads_all_lines": _rounded(1 / np.diag(total_spread)),
                                                   "profiles": {f: _rounded(v) for f, v in profiles.items()},
                                                   "writers": rows}, indent=1))
     print(json.dumps(summary))
@@ -251,10 +263,10 @@ def _rounded(figures: np.ndarray) -> list[float]:
     return [round(float(v), 5) for v in figures]
 
 
-def figure_gaps(queries: dict[str, np.ndarray], profiles: dict[str, np.ndarray], scale: np.ndarray) -> dict[str, float]:
-    """Per figure of a hand, the median over writers of (query - writer's profile) / spread across
-    lines: which figures keep the output from its writer, and in which direction."""
-    gaps = np.stack([(queries[f] - profiles[f]) / scale for f in queries])
+def figure_gaps(queries: dict[str, np.ndarray], profiles: dict[str, np.ndarray], spread: np.ndarray) -> dict[str, float]:
+    """Per figure of a hand, the median over writers of (query - writer's profile) / the spread of
+    a writer's lines: which figures keep the output from its writer, and in which direction."""
+    gaps = np.stack([(queries[f] - profiles[f]) / spread for f in queries])
     return {name: round(float(g), 2) for name, g in zip(NAMES, np.median(gaps, 0))} | \
         {f"|{name}|": round(float(g), 2) for name, g in zip(NAMES, np.median(np.abs(gaps), 0))}
 

@@ -4,13 +4,24 @@ pen lifts per character, roundness, ascender and descender reach, pen travel per
 Every figure is relative to the body height (the 10-90% range of y), so units and size do not
 matter, and is taken on the line levelled (hwcli.render.layout.level): a line that climbs across
 a whiteboard has a taller 10-90% range of y, which would change every figure, and `hw` lays its
-own lines out level. bench/priming.py ranks writers by the distance between these figures.
+own lines out level.
+
+bench/priming.py ranks writers by the distance between these figures, measured against how
+much one writer's lines vary (`within_writer_covariance`, `whitening`): a figure a writer keeps
+from line to line (slant) tells writers apart, one that moves with the words of the line
+(ascender reach) hardly does, and two figures that move together (width and pen travel) count
+once. Fitted on the training writers, this tells a held-out line's writer among 1535 training
+forms at a median rank of 32, where each figure divided by its spread over all lines gives 88.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 
+from hwcli.data.iamondb import form_of
+from hwcli.data.ink import offsets_to_strokes
 from hwcli.render.layout import level
 
 NAMES = ("slant", "width_per_char", "lifts_per_char", "turning", "ascender", "descender", "travel_per_char")
@@ -49,12 +60,37 @@ def features(strokes: list[np.ndarray], text: str) -> np.ndarray:
                      travel / chars / body])
 
 
-def ranks(queries: dict[str, np.ndarray], profiles: dict[str, np.ndarray], scale: np.ndarray) -> dict[str, int]:
-    """Each query's true writer's rank (1 = closest) among all profiles, by z-scored distance."""
+def figures_by_form(data, split: int) -> dict[str, dict[int, np.ndarray]]:
+    """The figures of every line of a dataset split, by form (one writer's session), by line index.
+    A form stands for a writer: IAM-OnDB's line files carry no writer id."""
+    forms = defaultdict(dict)
+    for i in data.indices(split):
+        forms[form_of(str(data.ids[i]))][int(i)] = features(offsets_to_strokes(data.line(int(i))), str(data.texts[i]))
+    return dict(forms)
+
+
+def within_writer_covariance(writers: list[np.ndarray]) -> np.ndarray:
+    """Each writer's lines' figures (n, len(NAMES)) -> the pooled covariance of a line about its
+    own writer's mean (writers with one line add nothing)."""
+    deviations = [lines - lines.mean(0) for lines in writers if len(lines) >= 2]
+    stacked = np.concatenate(deviations)
+    return stacked.T @ stacked / (len(stacked) - len(deviations))
+
+
+def whitening(covariance: np.ndarray) -> np.ndarray:
+    """The symmetric matrix W with W @ covariance @ W.T = I: distances between figures mapped by
+    it are Mahalanobis distances for that covariance."""
+    values, vectors = np.linalg.eigh(covariance)
+    return vectors @ np.diag(values**-0.5) @ vectors.T
+
+
+def ranks(queries: dict[str, np.ndarray], profiles: dict[str, np.ndarray], metric: np.ndarray) -> dict[str, int]:
+    """Each query's true writer's rank (1 = closest) among all profiles, by the distance between
+    figures mapped by `metric` (whitening(...), or np.diag(1 / spread) for figures z-scored)."""
     names = list(profiles)
-    table = np.stack([profiles[n] for n in names]) / scale
+    table = np.stack([profiles[n] for n in names]) @ metric.T
     out = {}
     for writer, query in queries.items():
-        distance = np.linalg.norm(table - query / scale, axis=1)
+        distance = np.linalg.norm(table - query @ metric.T, axis=1)
         out[writer] = int((distance < distance[names.index(writer)]).sum()) + 1
     return out

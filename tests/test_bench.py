@@ -371,3 +371,45 @@ def test_style_features_take_a_line_levelled_so_its_climb_is_no_figure_of_the_ha
     climbing = _letters(0.3, turn=0.1)
     np.testing.assert_allclose(features(climbing, text), figures, rtol=0.05, atol=0.01)  # travel: whole steps of body / 10
     assert np.subtract(*np.percentile(np.concatenate(climbing)[:, 1], [90, 10])) > 1.5 * body
+
+
+def test_style_yardstick_counts_only_how_a_writer_s_lines_vary_and_ranks_alike_under_any_linear_map():
+    """bench/style_features.py: the within-writer covariance ignores where each writer's lines
+    sit (only their spread about the writer's own mean counts), matches numpy's covariance on
+    two writers, is whitened to the identity, and ranks writers the same after any invertible
+    linear map of the figures (Mahalanobis), where figures z-scored one by one do not."""
+    sys.path.insert(0, str(REPO / "bench"))
+    from style_features import ranks, whitening, within_writer_covariance
+
+    rng = np.random.default_rng(0)
+    mixing = rng.normal(size=(3, 3))
+    writers = [rng.normal(size=(n, 3)) @ mixing + rng.normal(scale=10, size=3) for n in (4, 6, 5, 1)]
+    covariance = within_writer_covariance(writers)
+    moved = within_writer_covariance([w + rng.normal(scale=100, size=3) for w in writers])
+    np.testing.assert_allclose(moved, covariance, atol=1e-9)
+    two = writers[:2]
+    pooled = (3 * np.cov(two[0].T) + 5 * np.cov(two[1].T)) / (4 + 6 - 2)  # each np.cov divides by n - 1
+    np.testing.assert_allclose(within_writer_covariance(two), pooled, atol=1e-12)
+    metric = whitening(covariance)
+    np.testing.assert_allclose(metric @ covariance @ metric.T, np.eye(3), atol=1e-9)
+
+    profiles = {f"w{k}": w.mean(0) for k, w in enumerate(writers)} | {f"x{k}": rng.normal(scale=10, size=3) for k in range(40)}
+    queries = {f"w{k}": w[0] + rng.normal(size=3) @ mixing for k, w in enumerate(writers)}
+    skew = rng.normal(size=(3, 3)) * [1, 30, 0.01]
+    mapped = lambda table: {f: v @ skew.T for f, v in table.items()}  # noqa: E731
+    assert ranks(mapped(queries), mapped(profiles), whitening(skew @ covariance @ skew.T)) == ranks(queries, profiles, metric)
+    spread = lambda table: np.diag(1 / np.stack(list(table.values())).std(0))  # noqa: E731
+    assert ranks(mapped(queries), mapped(profiles), spread(mapped(profiles))) != ranks(queries, profiles, spread(profiles))
+
+
+def test_style_yardstick_holds_out_each_form_s_first_line_from_its_profile():
+    """bench/style_yardstick.py: a form's first line (3 or more lines) is ranked against profiles
+    of the other lines; a form of two lines is a profile only."""
+    sys.path.insert(0, str(REPO / "bench"))
+    from style_yardstick import identification_ranks
+
+    forms = {"a": {0: np.array([0.0, 0.0]), 1: np.array([4.0, 0.0]), 2: np.array([4.0, 0.0])},
+             "b": {3: np.array([1.0, 0.0]), 4: np.array([1.0, 0.0])},
+             "c": {5: np.array([9.0, 0.0]), 6: np.array([9.0, 0.0]), 7: np.array([9.0, 0.0])}}
+    # a's first line (0) is nearer b's profile (1) than its own (4): rank 2; c's own is exact: rank 1
+    assert sorted(identification_ranks(forms, np.eye(2))) == [1, 2]
