@@ -7,6 +7,7 @@ measured back after the change equal the style's, the ink keeps its points and p
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -150,6 +151,8 @@ def test_matching_gives_the_writing_the_style_s_word_spacing():
     matched = likeness.match([line], [TEXT], wider)[0]
     assert likeness.measure([matched], [TEXT]).word_gap == pytest.approx(1.6 * style.word_gap, rel=0.02)
     assert likeness.measure([font_line(0.0, 1.0, "minimum")], ["minimum"]).word_gap is None
+    unspaced = likeness.measure([line], [TEXT], spacing=False)  # as `match` measures the written lines
+    assert unspaced.word_gap is None and unspaced == dataclasses.replace(style, word_gap=None)
 
 
 def test_the_map_is_unslant_widen_reslant():

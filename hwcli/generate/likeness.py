@@ -54,8 +54,9 @@ def _reach(strokes: list[np.ndarray]) -> tuple[float, float, float, float] | Non
     return (low, bottom, top, high) if top > bottom else None
 
 
-def measure(lines: list[np.ndarray], texts: list[str]) -> Hand | None:
-    """One hand's figures from stroke-3 lines (y up) and their texts (None: too little ink)."""
+def measure(lines: list[np.ndarray], texts: list[str], spacing: bool = True) -> Hand | None:
+    """One hand's figures from stroke-3 lines (y up) and their texts (None: too little ink).
+    `spacing` False leaves out the word gap (None): `match` respaces each line by its own."""
     pieces = [(level(strokes), text) for offsets, text in zip(lines, texts)
               if len(offsets) > 1 and (strokes := offsets_to_strokes(offsets))]
     if sum(len(t.replace(" ", "")) for _, t in pieces) < glyphs.MIN_CHARS:
@@ -70,7 +71,7 @@ def measure(lines: list[np.ndarray], texts: list[str]) -> Hand | None:
     # scales the widths after taking the slant out.
     upright = [([s @ np.array([[1.0, 0.0], [-slanted.slant, 1.0]]) for s in strokes], text) for strokes, text in pieces]
     width = glyphs.measure_writer(upright).x_scale
-    gaps = [g / (r[2] - r[1]) for strokes, text, r in reached for g in word_gaps(strokes, text)[1]]
+    gaps = [g / (r[2] - r[1]) for strokes, text, r in reached for g in word_gaps(strokes, text)[1]] if spacing else []
     return Hand(glyphs.Writer(slanted.x_height, slanted.slant, width), float(np.mean((high - top) / body)),
                 float(np.mean((bottom - low) / body)), float(np.median(gaps)) if gaps else None)
 
@@ -156,7 +157,7 @@ def match(lines: list[np.ndarray], texts: list[str], style: Hand | None,
     """The written lines (stroke-3, y up) in the style's slant, width, reach and word spacing; as
     they are when either hand cannot be measured. `stroke_chars` (sampler.Written's), where
     given, tells where each line's words begin."""
-    written = measure(lines, texts) if style is not None else None
+    written = measure(lines, texts, spacing=False) if style is not None else None
     if written is None:
         return lines
     transform = matching_map(written.writer, style.writer)
