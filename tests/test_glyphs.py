@@ -21,9 +21,9 @@ PRINTABLE = "".join(chr(c) for c in range(32, 127))
 
 def test_the_asset_covers_all_95_printable_characters():
     font = glyphs.load()
-    assert font.chars == "".join(sorted(PRINTABLE)) and len(font.chars) == 95
+    assert font.chars == "".join(sorted(PRINTABLE + glyphs.DRAWN_HERE)) and len(font.chars) == 95 + 3
     assert "Hershey" in font.notice and "James Hurt" in font.notice  # the licence's acknowledgement
-    for char in PRINTABLE:
+    for char in PRINTABLE + glyphs.DRAWN_HERE:
         assert font.advance(char) > 0
         strokes = font.strokes(char)
         assert (char == " ") == (not strokes), char
@@ -44,6 +44,26 @@ def test_draw_is_the_promised_affine_map(x_height, slant, x_scale):
             expect = np.stack([x_height * (x_scale * x + slant * y), x_height * y], 1) + origin
             np.testing.assert_allclose(d, expect, rtol=0, atol=1e-12)
         assert len(drawn) == len(font.strokes(char))
+
+
+def test_pound_euro_and_degree_are_drawn_in_the_font_s_units():
+    """The euro is the font's C moved right with two bars across its open left side; the pound
+    stands from the baseline to the capitals' top; the degree sign floats above the x-height."""
+    font = glyphs.load()
+    cap = font.cap_height
+    c_strokes, euro = font.strokes("C"), font.strokes("\u20ac")
+    for c, e in zip(c_strokes, euro):
+        np.testing.assert_allclose(e, c + [0.15, 0.0])
+    bars = euro[len(c_strokes):]
+    c_left = min(float(s[:, 0].min()) for s in c_strokes) + 0.15
+    assert len(bars) == 2 and all(b[:, 0].min() < c_left < b[:, 0].max() and 0 < b[0, 1] < cap for b in bars)
+    pound = np.concatenate(font.strokes("\u00a3"))
+    assert np.isclose(pound[:, 1].min(), 0.0) and np.isclose(pound[:, 1].max(), cap)
+    degree = np.concatenate(font.strokes("\u00b0"))
+    assert degree[:, 1].min() > 1.0 and degree[:, 1].max() <= cap + 1e-9
+    for char in glyphs.DRAWN_HERE:  # inside their own advance, as the font's glyphs are
+        points = np.concatenate(font.strokes(char))
+        assert 0 < points[:, 0].min() and points[:, 0].max() < font.advance(char) + 0.1
 
 
 def test_the_writer_is_measured_back_from_ink_of_known_size_and_slant():
@@ -120,8 +140,13 @@ def test_strict_refuses_glyphs_and_substitutions_plainly(tiny):
 
 
 def test_what_neither_model_nor_font_has_is_still_refused(tiny):
-    with pytest.raises(UsageError, match="'\u20ac'"):
-        write_page("5 \u20ac", model=tiny.load())
+    with pytest.raises(UsageError, match="'\u00a9'"):
+        write_page("5 \u00a9", model=tiny.load())
+
+
+def test_prices_and_temperatures_are_written(tiny):
+    page = write_page("\u00a35 \u20ac6 20\u00b0C", model=tiny.load(), seed=1)
+    assert set(glyphs.DRAWN_HERE) <= set(page.glyphs) and page.lines == ["\u00a35 \u20ac6 20\u00b0C"]
 
 
 # --- the CLI ---------------------------------------------------------------------------------------

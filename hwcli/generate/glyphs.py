@@ -3,7 +3,9 @@ Hershey font in the writer's own size and slant, instead of being refused.
 
 The asset (hwcli/assets/glyphs/<font>.json, built by bench/make_glyphs.py) holds every
 printable ASCII character as pen strokes in units of the font's x-height, y up, baseline
-at y = 0, x = 0 at the left bearing, upright. `draw` maps a glyph by the affine map
+at y = 0, x = 0 at the left bearing, upright. Three characters people write that ASCII lacks
+(the pound and euro signs and the degree sign: prices, temperatures) are drawn here in the
+same units and manner (`DRAWN_HERE`). `draw` maps a glyph by the affine map
 
     x' = x_scale * x_height * x + slant * x_height * y,    y' = x_height * y
 
@@ -52,6 +54,26 @@ class Writer:
     x_scale: float = 1.0  # the writer's widths / the font's, at equal height
 
 
+def _drawn_here(glyphs: dict[str, tuple[float, list[np.ndarray]]]) -> dict[str, tuple[float, list[np.ndarray]]]:
+    """The pound, euro and degree signs in the font's units (x-height 1, capitals 1.5, single
+    strokes): the euro is the font's own C with two bars through it, the degree sign its o,
+    small and raised to the capitals' top."""
+    c_advance, c_strokes = glyphs["C"]
+    o_advance, o_strokes = glyphs["o"]
+    euro = [s + [0.15, 0.0] for s in c_strokes] + [np.array([[0.05, 0.93], [1.05, 0.93]]),
+                                                   np.array([[0.05, 0.6], [0.95, 0.6]])]
+    pound = [np.array([[1.25, 1.21], [1.18, 1.38], [1.04, 1.48], [0.86, 1.5], [0.7, 1.45], [0.59, 1.33],
+                       [0.54, 1.14], [0.54, 0.5], [0.49, 0.22], [0.36, 0.06], [0.25, 0.0], [1.3, 0.0]]),
+             np.array([[0.22, 0.75], [0.98, 0.75]])]
+    o_left = min(float(s[:, 0].min()) for s in o_strokes)
+    degree = [(s - [o_left, 0.0]) * 0.4 + [0.2, 1.1] for s in o_strokes]
+    return {"\u00a3": (1.5, pound), "\u20ac": (c_advance + 0.15, euro),
+            "\u00b0": (0.2 + 0.4 * (o_advance - o_left) + 0.1, degree)}
+
+
+DRAWN_HERE = "\u00a3\u20ac\u00b0"  # pound, euro, degree (_drawn_here)
+
+
 class GlyphFont:
     def __init__(self, data: dict):
         self.name = data["font"]
@@ -59,6 +81,7 @@ class GlyphFont:
         self.cap_height = float(data["cap_height"])
         self._glyphs = {c: (float(g["advance"]), [as_points(s) for s in g["strokes"]])
                         for c, g in data["glyphs"].items()}
+        self._glyphs |= {c: glyph for c, glyph in _drawn_here(self._glyphs).items() if c not in self._glyphs}
 
     @property
     def chars(self) -> str:
