@@ -184,7 +184,8 @@ def test_the_hand_is_measured_on_every_line_of_a_file(home, tmp_path, monkeypatc
 
     measured = []
     real_measure = likeness.measure
-    monkeypatch.setattr(likeness, "measure", lambda lines, texts: measured.append(list(texts)) or real_measure(lines, texts))
+    monkeypatch.setattr(likeness, "measure", lambda lines, texts, **options: measured.append(list(texts))
+                        or real_measure(lines, texts, **options))
     write_page("hello", SYNTHESIS, style=str(_two_lines(tmp_path / "two.json", "hi hi\nhi hi")), seed=1, candidates=1)
     assert measured[0] == ["hi hi", "hi hi"]  # the style's hand; then the written lines'
     assert measured[1] == ["hello"]
