@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from hwcli.errors import UsageError
-from hwcli.generate.lifts import LiftSteer, letter_mask, lift_rate
+from hwcli.generate.lifts import LiftSteer, lift_rate
 from hwcli.generate.stepper import Stepper, one_hot
 from hwcli.models.checkpoint import LoadedModel
 
@@ -200,8 +200,7 @@ def _sample_lines(model: LoadedModel, texts: list[str], copies: int, bias: float
     # Ink whose text is off gives no rate per character to match.
     steer = None
     if match_lifts and prime is not None and reading.mismatch(pace) is None:
-        letters = np.repeat(letter_mask([prefix + t for t in texts], U + 1), copies, axis=0)
-        steer = LiftSteer(lift_rate(prime.hand_lines), letters, start=gap)
+        steer = LiftSteer(lift_rate(prime.hand_lines), [prefix + t for t in texts for _ in range(copies)], gap, U + 1)
     new_chars = lengths - len(prefix)
     cap = (MAX_PACE * pace * new_chars).astype(int) + 1
     finish_cap = max(1, int(FINISH_PACE * pace))
