@@ -55,7 +55,7 @@ class LiftSteer:
     non-space ones past `start`, up to the window's position (its focus, argmax of phi)."""
 
     def __init__(self, rate: float, texts: list[str], start: int, width: int):
-        self.rate, self.start = rate, start
+        self.rate = rate
         self.letters = char_mask(texts, width, str.isalpha)
         written = char_mask(texts, width, lambda c: c != " ")
         written[:, : start + 1] = False
