@@ -172,7 +172,7 @@ def main(model_for=None, argv: list[str] | None = None) -> None:
     covariance = within_writer_covariance([np.stack(list(lines.values()))
                                            for lines in figures_by_form(data, dataset.TRAIN).values()])
     metric, spread = whitening(covariance), np.sqrt(np.diag(covariance))
-    total_spread = np.diag(1 / np.stack(list(line_features.values())).std(0))  # the yardstick until 2026-12-05
+    all_lines_spread = np.stack(list(line_features.values())).std(0)  # each figure over it: the yardstick until 2026-12-05
     profiles = {f: np.mean([line_features[i] for i in lines if i not in style_lines.get(f, ())], 0)
                 for f, lines in forms.items()}
 
@@ -209,7 +209,8 @@ def main(model_for=None, argv: list[str] | None = None) -> None:
     real_lines = {f: line_features[i] for f, i in writers.items()}
     output_rank, real_rank = ranks(outputs, profiles, metric), ranks(real_lines, profiles, metric)
     lines_rank = ranks({f: np.mean([line_features[j] for j in style_lines[f]], 0) for f in writers}, profiles, metric)
-    old_output_rank, old_real_rank = ranks(outputs, profiles, total_spread), ranks(real_lines, profiles, total_spread)
+    z_scored = np.diag(1 / all_lines_spread)
+    old_output_rank, old_real_rank = ranks(outputs, profiles, z_scored), ranks(real_lines, profiles, z_scored)
     # The same rank on the figures `hw` does not set itself (it matches slant and width to the style)
     unset = np.array([name not in MATCHED for name in NAMES])
     pick = lambda table: {f: v[unset] for f, v in table.items()}  # noqa: E731
@@ -253,7 +254,7 @@ def main(model_for=None, argv: list[str] | None = None) -> None:
     }
     # Every writer's figures and their spreads: enough to recompute any rank offline.
     (out / "priming.json").write_text(json.dumps({"summary": summary, "within_writer_covariance": covariance.tolist(),
-                                                  "figure_spreads_all_lines": _rounded(1 / np.diag(total_spread)),
+                                                  "figure_spreads_all_lines": _rounded(all_lines_spread),
                                                   "profiles": {f: _rounded(v) for f, v in profiles.items()},
                                                   "writers": rows}, indent=1))
     print(json.dumps(summary))
