@@ -54,7 +54,7 @@ from hwcli.generate.page import write_page  # noqa: E402
 from hwcli.config import DEFAULT_CANDIDATES, DEFAULT_STYLE_BIAS  # noqa: E402 - the writers' ink is a user's
 from hwcli.models import store  # noqa: E402
 
-MATCHED = ("slant", "width_per_char", "ascender", "descender")  # the figures generate/likeness.py sets to the style's
+MATCHED = ("slant", "width_per_char", "ascender", "descender")  # the figures generate/likeness.py sets toward the style's
 ROOT = Path(__file__).resolve().parents[1]
 JUDGE_DIR = ROOT.parent / "shared" / "tools" / "legibility"
 SENTENCES = ROOT / "bench" / "priming_sentences.txt"

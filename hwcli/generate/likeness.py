@@ -15,7 +15,12 @@ change moves only points above the body's top or below its bottom, scaled away f
 written line is levelled first, as `measure` takes it and as the page lays it out.
 Pen lifts, the order of points and the body of the letters are untouched. Last, the gaps
 between words are scaled to the style's: its median word gap against its body height, each
-line's gaps by one factor (`respace`).
+line's gaps by one factor (`respace`). That moves the line's width with its gaps, so the width
+is measured and set again, the gaps kept, until it is the one aimed at.
+
+The slant and word gap aimed at are the style's; the width and reach go part of the way
+from the written hand's to the style's (`aim`, `style_weight`), as one line of ink is a rough
+measure of them.
 """
 
 from __future__ import annotations
@@ -37,6 +42,11 @@ REACH = (2, 98)  # percentiles of y: how far descenders and ascenders go
 # Word gaps change by at most these factors: a gap misjudged (a joined hand's words that
 # overlap) must not tear a line apart or run its words together.
 GAP_RANGE = (0.5, 2.0)
+# The width is set again after the words are respaced, until it is this close (log ratio) or
+# after this many passes more.
+WIDTH_SETTLED = 0.01
+WIDTH_PASSES = 3
+ONE_LINE_WEIGHT = 0.5  # style_weight: chosen on the selection writers (docs/model-card.md)
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,7 @@ class Hand:
     ascender: float  # (p98 - p90) / body
     descender: float  # (p10 - p2) / body
     word_gap: float | None = None  # median gap between words / body; None: no gap seen
+    lines: int = 1  # the lines of ink it was measured on
 
 
 def _reach(strokes: list[np.ndarray]) -> tuple[float, float, float, float] | None:
@@ -73,7 +84,7 @@ def measure(lines: list[np.ndarray], texts: list[str], spacing: bool = True) -> 
     width = glyphs.measure_writer(upright).x_scale
     gaps = [g / (r[2] - r[1]) for strokes, text, r in reached for g in word_gaps(strokes, text)[1]] if spacing else []
     return Hand(glyphs.Writer(slanted.x_height, slanted.slant, width), float(np.mean((high - top) / body)),
-                float(np.mean((bottom - low) / body)), float(np.median(gaps)) if gaps else None)
+                float(np.mean((bottom - low) / body)), float(np.median(gaps)) if gaps else None, len(pieces))
 
 
 def word_gaps(strokes: list[np.ndarray], text: str, chars: np.ndarray | None = None) -> tuple[list[int], list[float]]:
@@ -133,8 +144,8 @@ def matching_map(written: glyphs.Writer, style: glyphs.Writer) -> np.ndarray:
     return unslant @ widen_and_slant
 
 
-def _ratio(want: float, have: float) -> float:
-    return float(np.clip(want / have, *REACH_RANGE)) if have > 0 and want > 0 else 1.0
+def _ratio(want: float, have: float, weight: float = 1.0) -> float:
+    return float(np.clip((want / have) ** weight, *REACH_RANGE)) if have > 0 and want > 0 else 1.0
 
 
 def stretch_reach(strokes: list[np.ndarray], up: float, down: float) -> list[np.ndarray]:
@@ -160,18 +171,68 @@ def match(lines: list[np.ndarray], texts: list[str], style: Hand | None,
     written = measure(lines, texts, spacing=False) if style is not None else None
     if written is None:
         return lines
+    target = aim(written, style)
+    chars = [stroke_chars[k] if stroke_chars is not None else None for k in range(len(lines))]
+    out = _matched_once(lines, texts, written, target, chars, [style.word_gap] * len(lines))
+    # Respacing the words after the width is set moves the line's width with its gaps (by up
+    # to a fifth on the benchmark's writers). So the width is set again, each line keeping the
+    # gaps it was given, until it settles.
+    for _ in range(WIDTH_PASSES):
+        now = measure(out, texts, spacing=False)
+        if now is None or abs(np.log(now.writer.x_scale / target.writer.x_scale)) < WIDTH_SETTLED:
+            break
+        gaps = [line_word_gap(offsets_to_strokes(offsets), text, c) if len(offsets) > 1 else None
+                for offsets, text, c in zip(out, texts, chars)]
+        out = _matched_once(out, texts, now, target, chars, gaps)
+    return out
+
+
+def aim(written: Hand, style: Hand) -> Hand:
+    """The figures `match` sets, pass after pass: the style's slant and word gap; its width and
+    reach weighed with the written hand's (`style_weight`), in log ratio, each held within its
+    range (WIDTH_RANGE, REACH_RANGE) of the written hand's."""
+    weight = style_weight(style.lines)
+    x_scale = written.writer.x_scale * float(np.clip((style.writer.x_scale / written.writer.x_scale) ** weight, *WIDTH_RANGE))
+    return Hand(glyphs.Writer(style.writer.x_height, style.writer.slant, x_scale),
+                written.ascender * _ratio(style.ascender, written.ascender, weight),
+                written.descender * _ratio(style.descender, written.descender, weight), style.word_gap, style.lines)
+
+
+def style_weight(lines: int) -> float:
+    """How far toward the style's width and reach the writing goes, from `lines` lines of its
+    ink: a line's width and reach move with its words, so one line is a noisy measure of the
+    hand, and the writing primed with it already carries part of the hand. Taking both as
+    equally good guesses of the hand (ONE_LINE_WEIGHT = 0.5), n lines weigh n / (n + 1)."""
+    return lines * ONE_LINE_WEIGHT / (1 + (lines - 1) * ONE_LINE_WEIGHT)
+
+
+def line_word_gap(strokes: list[np.ndarray], text: str, chars: np.ndarray | None = None) -> float | None:
+    """A line's median word gap against its levelled body, as `respace` sets it (None: no gap)."""
+    reach = _reach(level(strokes))
+    gaps = word_gaps(strokes, text, _fitting(chars, strokes))[1] if reach else []
+    return float(np.median(gaps)) / (reach[2] - reach[1]) if gaps else None
+
+
+def _fitting(chars: np.ndarray | None, strokes: list[np.ndarray]) -> np.ndarray | None:
+    """The sampler's character per stroke, where it still fits the line's strokes."""
+    return chars if chars is not None and len(chars) == len(strokes) else None
+
+
+def _matched_once(lines: list[np.ndarray], texts: list[str], written: Hand, style: Hand,
+                  chars: list[np.ndarray | None], gaps: list[float | None]) -> list[np.ndarray]:
+    """Each line mapped from the written hand's figures to the style's, its words spaced to its gap in `gaps`."""
     transform = matching_map(written.writer, style.writer)
     up, down = _ratio(style.ascender, written.ascender), _ratio(style.descender, written.descender)
     out = []
-    for k, (offsets, text) in enumerate(zip(lines, texts)):
+    for offsets, text, line_chars, gap in zip(lines, texts, chars, gaps):
         if len(offsets) < 2:
             out.append(offsets)
             continue
         # Levelled first, as the page will lay it out and as `measure` took both hands: on a line
         # that climbs, the climb would count as body and the maps would miss their figures.
         strokes = stretch_reach(level(offsets_to_strokes(offsets)), up, down)
-        chars = stroke_chars[k] if stroke_chars is not None and len(stroke_chars[k]) == len(strokes) else None
-        moved = strokes_to_offsets(respace([s @ transform for s in strokes], text, style.word_gap, chars)).astype(offsets.dtype)
+        moved = [s @ transform for s in strokes]
+        moved = strokes_to_offsets(respace(moved, text, gap, _fitting(line_chars, strokes))).astype(offsets.dtype)
         moved[0, :2] += offsets[0, :2] - moved[0, :2]  # the line starts where it did
         out.append(moved)
     return out
