@@ -165,14 +165,14 @@ def stretch_reach(strokes: list[np.ndarray], up: float, down: float) -> list[np.
 
 def match(lines: list[np.ndarray], texts: list[str], style: Hand | None,
           stroke_chars: list[np.ndarray] | None = None) -> list[np.ndarray]:
-    """The written lines (stroke-3, y up) in the style's slant, width, reach and word spacing; as
-    they are when either hand cannot be measured. `stroke_chars` (sampler.Written's), where
+    """The written lines (stroke-3, y up) in the style's slant and word spacing, their width and
+    reach brought toward the style's (`aim`); as they are when either hand cannot be measured. `stroke_chars` (sampler.Written's), where
     given, tells where each line's words begin."""
     written = measure(lines, texts, spacing=False) if style is not None else None
     if written is None:
         return lines
     target = aim(written, style)
-    chars = [stroke_chars[k] if stroke_chars is not None else None for k in range(len(lines))]
+    chars = stroke_chars if stroke_chars is not None else [None] * len(lines)
     out = _matched_once(lines, texts, written, target, chars, [style.word_gap] * len(lines))
     # Respacing the words after the width is set moves the line's width with its gaps (by up
     # to a fifth on the benchmark's writers). So the width is set again, each line keeping the
@@ -218,11 +218,11 @@ def _fitting(chars: np.ndarray | None, strokes: list[np.ndarray]) -> np.ndarray 
     return chars if chars is not None and len(chars) == len(strokes) else None
 
 
-def _matched_once(lines: list[np.ndarray], texts: list[str], written: Hand, style: Hand,
+def _matched_once(lines: list[np.ndarray], texts: list[str], written: Hand, target: Hand,
                   chars: list[np.ndarray | None], gaps: list[float | None]) -> list[np.ndarray]:
-    """Each line mapped from the written hand's figures to the style's, its words spaced to its gap in `gaps`."""
-    transform = matching_map(written.writer, style.writer)
-    up, down = _ratio(style.ascender, written.ascender), _ratio(style.descender, written.descender)
+    """Each line mapped from the written hand's figures to the target's, its words spaced to its gap in `gaps`."""
+    transform = matching_map(written.writer, target.writer)
+    up, down = _ratio(target.ascender, written.ascender), _ratio(target.descender, written.descender)
     out = []
     for offsets, text, line_chars, gap in zip(lines, texts, chars, gaps):
         if len(offsets) < 2:
