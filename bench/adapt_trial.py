@@ -41,12 +41,15 @@ def adapted(model, primes, steps: int, lr: float, params: tuple[str, ...], devic
     network = copy.deepcopy(model.network).float().to(device)
     alphabet = Alphabet(model.alphabet)
 
-    def batch_of(pairs):
-        lines = [normalise(offsets, model).numpy() for offsets, _ in pairs]
-        data = TrainingData(lines, [alphabet.encode(text) for _, text in pairs], network.config.alphabet_size)
+    def as_learnt(pairs):  # each line normalised and its text encoded once, for both batches
+        return [(normalise(offsets, model).numpy(), alphabet.encode(text)) for offsets, text in pairs]
+
+    def batch_of(lines):
+        data = TrainingData([x for x, _ in lines], [c for _, c in lines], network.config.alphabet_size)
         return data.batch(np.arange(len(data))).to(device)
 
-    batch, learnt_from = batch_of(primes), batch_of(list(primes) + list(rehearsal))
+    own = as_learnt(primes)
+    batch, learnt_from = batch_of(own), batch_of(own + as_learnt(rehearsal))
     learning = []
     for name, parameter in network.named_parameters():
         parameter.requires_grad_(any(p in name for p in params))

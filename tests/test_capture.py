@@ -87,7 +87,7 @@ def test_a_good_payload_is_saved_as_a_style(session, hw_home):
     assert status == 200, answer
     assert answer["saved"] == "mine" and answer["lines"] == 2
     assert session.wait(10).kind == "saved"
-    lines = library.read_lines(hw_home / "styles" / "mine.json")
+    lines = library.read_style(hw_home / "styles" / "mine.json").lines
     assert [ln.text for ln in lines] == list(SENTENCES[:2])
     assert [len(ln.strokes) for ln in lines] == [3, 2]
     # Screen y down -> y up: the sine's peaks on screen (larger y) are troughs in the stored ink.
@@ -391,7 +391,7 @@ def test_the_page_records_pen_mouse_and_touch_and_saves_the_style(browser, hw_ho
     assert process.returncode == 0, err
     assert "saved style 'mine' (2 lines)" in err
     path = hw_home / "styles" / "mine.json"
-    lines = library.read_lines(path)
+    lines = library.read_style(path).lines
     assert [ln.text for ln in lines] == list(SENTENCES[:2])
     assert [len(ln.strokes) for ln in lines] == [2, 2]
     for stroke in [s for ln in lines for s in ln.strokes]:

@@ -96,7 +96,7 @@ def test_the_stored_form_is_normalised_and_reads_back_as_lines(hw_home, tmp_path
     assert document["y_down"] is False and document["hw_style"] == 1
     assert document["lines"] == [4, 3] and document["text"] == "ab cd\nef gh"
     assert document["source"] == "small.json, big.json"
-    lines = library.read_lines(path)
+    lines = library.read_style(path).lines
     assert [ln.text for ln in lines] == ["ab cd", "ef gh"]
     for ln, original in zip(lines, (wavy_line(scale=0.01), wavy_line(strokes=3, scale=30.0))):
         assert library.line_height(ln.strokes) == pytest.approx(library.NORMAL_HEIGHT, rel=1e-3)
@@ -115,7 +115,7 @@ def test_a_file_of_several_lines_is_split_by_its_text(hw_home, tmp_path):
     page = [*wavy_line(0, 0), *wavy_line(0, -200), *wavy_line(0, -400, strokes=2)]
     source = write_json(tmp_path / "page.json", page, "one line\nthe second\nthird")
     assert_ok(hw("styles", "add", "page", source))
-    lines = library.read_lines(hw_home / "styles" / "page.json")
+    lines = library.read_style(hw_home / "styles" / "page.json").lines
     assert [(ln.text, len(ln.strokes)) for ln in lines] == [("one line", 4), ("the second", 4), ("third", 2)]
     # --text with a literal \n does the same; a count that the ink does not show is refused.
     assert_ok(hw("styles", "add", "page2", source, "--text", "a b\\nc d\\ne f"))
@@ -126,7 +126,7 @@ def test_a_file_of_several_lines_is_split_by_its_text(hw_home, tmp_path):
 
 def test_a_transcription_that_wraps_over_one_line_of_ink_stays_one_line(hw_home):
     assert_ok(hw("styles", "add", "wrapped", STYLES / "multiline.inkml"))
-    lines = library.read_lines(hw_home / "styles" / "wrapped.json")
+    lines = library.read_style(hw_home / "styles" / "wrapped.json").lines
     assert [(ln.text, len(ln.strokes)) for ln in lines] == [("hi hi", 6)]
 
 
@@ -139,7 +139,7 @@ def test_svg_from_a_drawing_app(hw_home, tmp_path):
     result = hw("styles", "add", "drawn", svg)
     assert_one_line_error(result, 2, "has no text", "--text")
     assert_ok(hw("styles", "add", "drawn", svg, "--text", "hello"))
-    (line,) = library.read_lines(hw_home / "styles" / "drawn.json")
+    (line,) = library.read_style(hw_home / "styles" / "drawn.json").lines
     assert line.text == "hello" and len(line.strokes) == 3
 
 
@@ -147,7 +147,7 @@ def test_several_files_take_one_text_each(hw_home):
     result = hw("styles", "add", "x", STYLES / "hi.json", STYLES / "hi.inkml", "--text", "hi")
     assert_one_line_error(result, 2, "2 files but 1 --text")
     assert_ok(hw("styles", "add", "x", STYLES / "hi.json", STYLES / "notext.json", "--text", "hi", "--text", "ho"))
-    assert [ln.text for ln in library.read_lines(hw_home / "styles" / "x.json")] == ["hi", "ho"]
+    assert [ln.text for ln in library.read_style(hw_home / "styles" / "x.json").lines] == ["hi", "ho"]
 
 
 # ---------------------------------------------------------------- names
@@ -312,6 +312,6 @@ def test_a_style_only_from_svg_has_no_timing(tmp_path):
     for source, svg_only in (("a.svg, b.SVG", True), ("a.svg, b.json", False), ("capture", False), ("", False)):
         style = tmp_path / "s.json"
         style.write_text(json.dumps({"text": "hi", "source": source, "strokes": [[[0, 0], [1, 1]]]}))
-        assert library.from_svg_only(style) is svg_only, source
-    (tmp_path / "bad.json").write_text("{")
-    assert library.from_svg_only(tmp_path / "bad.json") is False
+        assert library.read_style(style).timed is not svg_only, source
+    (tmp_path / "listed.json").write_text(json.dumps([[[0, 0], [1, 1]]]))  # a bare list of strokes: no keys
+    assert library.read_style(tmp_path / "listed.json").timed

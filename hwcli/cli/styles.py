@@ -138,7 +138,7 @@ def capture(
 def _done(console, name: str, path: Path) -> None:
     from hwcli.generate import library
 
-    lines = library.read_lines(path)
+    lines = library.read_style(path).lines
     console.print(f"saved style {name!r} ({len(lines)} line{'s' * (len(lines) > 1)}) to {path}", highlight=False)
     console.print(f'use it: hw write "Good morning" -o out.svg --style {name}', highlight=False)
     sys.stderr.flush()

@@ -13,7 +13,7 @@ project's own JSON ink format (docs/ink-formats.md) plus two keys of its own:
   NORMAL_HEIGHT high (10-90% range of y, as priming measures it) with its own
   proportions kept; each line's middle (median y) on y = 0, and the lines set end to
   end, a word gap apart, so a reader that knows nothing of `lines` sees one long line
-  (`read_ink`); `read_lines` gives the lines back, as `hw write --style FILE` splits them.
+  (`read_ink`); `read_style` gives the lines back, as `hw write --style FILE` splits them.
 
 Names: letters, digits, `-`, `_` and `.` (not first), at most 64 characters, not `none`,
 not ending in an ink file's extension, and unique: a name that a built-in style or a
@@ -168,7 +168,7 @@ def split_lines(path: Path, strokes: list[np.ndarray], file_text: str | None, te
     as one line (InkML transcriptions often wrap); anything else is an error, ending with
     `hint` (what the caller's options let the user do about it).
     """
-    stored = _stored_lines(path)
+    stored = _stored_lines(_stored_keys(path))
     texts = clean_text(text if text is not None else file_text)
     if not texts:
         raise UsageError(f"{path} has no text: give the words it shows with --text")
@@ -185,21 +185,23 @@ def split_lines(path: Path, strokes: list[np.ndarray], file_text: str | None, te
     return _split(strokes, np.diff([0, *breaks, len(strokes)]).tolist(), texts)
 
 
-def _stored_lines(path: Path) -> list[int] | None:
-    if path.suffix.lower() != ".json":
-        return None
-    counts = _stored(path, "lines")
+def _stored_lines(keys: dict) -> list[int] | None:
+    """The `lines` key of a style file of ours (its keys: `_stored_keys`), where it is valid."""
+    counts = keys.get("lines")
     if isinstance(counts, list) and counts and all(isinstance(c, int) and c > 0 for c in counts):
         return counts
     return None
 
 
-def _stored(path: Path, key: str):
-    """The value of `key` in a JSON ink file of ours, or None (no such key, or not such a file)."""
+def _stored_keys(path: Path) -> dict:
+    """A JSON ink file's keys, or {} (not such a file, or not an object)."""
+    if path.suffix.lower() != ".json":
+        return {}
     try:
-        return json.loads(path.read_bytes()).get(key)
-    except (OSError, ValueError, AttributeError):
-        return None
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return document if isinstance(document, dict) else {}
 
 
 def _split(strokes: list[np.ndarray], counts: list[int], texts: list[str]) -> list[Line]:
@@ -335,27 +337,32 @@ def remove(name: str) -> Path:
     return path
 
 
-def read_lines(path: str | Path) -> list[Line]:
-    """A stored style's lines of ink, each moved back to start at x = 0."""
+@dataclass
+class StoredStyle:
+    """A library style as `hw write` reads it."""
+
+    lines: list[Line]
+    timed: bool  # its ink is the pen's own samples: not every source an SVG (no timing)
+
+
+def read_style(path: str | Path) -> StoredStyle:
+    """A stored style's lines of ink, each moved back to start at x = 0, and whether it is timed."""
     from hwcli.data.inkfile import read_ink
 
     path = Path(path)
     strokes, text = read_ink(path)
-    counts = _stored_lines(path) or [len(strokes)]
+    keys = _stored_keys(path)  # `lines` and `source`, beside what read_ink takes
+    sources = [n.strip().lower() for n in str(keys.get("source") or "").split(",") if n.strip()]
+    timed = not (sources and all(n.endswith(".svg") for n in sources))
+    counts = _stored_lines(keys) or [len(strokes)]
     texts = clean_text(text)
     if sum(counts) != len(strokes) or len(texts) != len(counts):
-        return [Line(strokes, " ".join(texts))]
+        return StoredStyle([Line(strokes, " ".join(texts))], timed)
     lines = _split(strokes, counts, texts)
     for line in lines:
         left = min(float(s[:, 0].min()) for s in line.strokes)
         line.strokes = [s - [left, 0.0] for s in line.strokes]
-    return lines
-
-
-def from_svg_only(path: str | Path) -> bool:
-    """Whether every source a stored style names is an SVG: ink with no timing of its own."""
-    names = [n.strip().lower() for n in str(_stored(Path(path), "source") or "").split(",") if n.strip()]
-    return bool(names) and all(n.endswith(".svg") for n in names)
+    return StoredStyle(lines, timed)
 
 
 def entries() -> list[Style]:

@@ -96,7 +96,8 @@ def load_prime(style: str, model, text: str | None = None) -> Prime:
                          "or give a .json/.inkml/.svg file or line:ID")
     if mine:
         _refuse_text(text, f"style {style}")
-        return _from_lines(library.read_lines(mine), model, f"style {style}", timed=not library.from_svg_only(mine))
+        stored = library.read_style(mine)
+        return _from_lines(stored.lines, model, f"style {style}", timed=stored.timed)
     strokes, file_text = read_ink(source)
     if file_text and file_text.strip():
         _refuse_text(text, str(source))
